@@ -1,0 +1,51 @@
+"""The state database: an async SQLAlchemy engine (SQLite by default, PostgreSQL by URL) and its migrations."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from bot.errors import StoreError
+
+__all__ = ["create_engine", "migrate"]
+
+# Serialises migrations between bot instances sharing one PostgreSQL database.
+_PG_MIGRATION_LOCK = 0x6F6E7275  # "onru"
+
+
+def create_engine(url: str, timeout_s: float = 10.0) -> AsyncEngine:
+    """An engine for `url`; SQLite gets WAL and a busy timeout so the CLI and the bot can share a file."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": timeout_s})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_async_engine(url, pool_pre_ping=True, connect_args={"timeout": timeout_s})
+
+
+def _upgrade(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
+    config = Config()
+    config.set_main_option("script_location", str(files("bot.adapters") / "migrations"))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Bring the schema to the newest revision; safe to run from several instances at once."""
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_upgrade)
+    except Exception as exc:
+        raise StoreError(f"cannot migrate the state database ({engine.url.render_as_string()}): {exc}") from exc

@@ -1,0 +1,259 @@
+"""Repositories over the state database: the ingest log, answers and feedback, conversations, key-value state.
+
+Each repository takes the shared `AsyncEngine`; every write is one transaction. Nothing here keeps
+state in memory, so several bot instances can share one PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.adapters.tables import answers, conversations, feedback, ingest_events, kv
+from bot.core.models import Access, IngestAction, IngestEvent
+
+__all__ = [
+    "AnswerRecord",
+    "AnswerStore",
+    "ConversationRecord",
+    "ConversationStore",
+    "IngestLog",
+    "KeyValueStore",
+]
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite returns naive datetimes; everything stored is UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+class IngestLog:
+    """Append-only log of what each ingest run added, changed, removed or failed on."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def append(self, events: Sequence[IngestEvent]) -> None:
+        if not events:
+            return
+        rows = [
+            {
+                "run_id": e.run_id,
+                "at": e.at,
+                "action": e.action.value,
+                "doc_id": e.doc_id,
+                "title": e.title,
+                "url": e.url,
+                "version": e.version,
+                "access": e.access.value if e.access else None,
+                "detail": e.detail,
+            }
+            for e in events
+        ]
+        async with self._engine.begin() as conn:
+            await conn.execute(insert(ingest_events), rows)
+
+    async def since(self, moment: datetime) -> list[IngestEvent]:
+        """Events after `moment`, oldest first."""
+        query = select(ingest_events).where(ingest_events.c.at > moment).order_by(ingest_events.c.id)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [
+            IngestEvent(
+                run_id=r["run_id"],
+                at=_utc(r["at"]),
+                action=IngestAction(r["action"]),
+                doc_id=r["doc_id"],
+                title=r["title"],
+                url=r["url"],
+                version=r["version"],
+                access=Access(r["access"]) if r["access"] else None,
+                detail=r["detail"],
+            )
+            for r in rows
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRecord:
+    """An answer the bot sent, kept so feedback and digests can refer back to it."""
+
+    answer_id: str
+    channel: str
+    conversation_id: str
+    thread_id: str | None
+    message_id: str | None
+    question: str
+    doc_ids: tuple[str, ...]
+    confident: bool
+    at: datetime
+
+
+class AnswerStore:
+    """Answers sent and the 👍/👎 feedback on them (one vote per user per answer; the latest wins)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def record(self, record: AnswerRecord) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                insert(answers).values(
+                    answer_id=record.answer_id,
+                    channel=record.channel,
+                    conversation_id=record.conversation_id,
+                    thread_id=record.thread_id,
+                    message_id=record.message_id,
+                    question=record.question,
+                    doc_ids=list(record.doc_ids),
+                    confident=record.confident,
+                    at=record.at,
+                )
+            )
+
+    async def set_message_id(self, answer_id: str, message_id: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(update(answers).where(answers.c.answer_id == answer_id).values(message_id=message_id))
+
+    async def find(self, *, answer_id: str | None = None, message_id: str | None = None) -> AnswerRecord | None:
+        """The answer with this id, or the one sent as this platform message."""
+        if answer_id is not None:
+            query = select(answers).where(answers.c.answer_id == answer_id)
+        elif message_id is not None:
+            query = select(answers).where(answers.c.message_id == message_id)
+        else:
+            raise ValueError("give answer_id or message_id")
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        if row is None:
+            return None
+        return AnswerRecord(
+            answer_id=row["answer_id"],
+            channel=row["channel"],
+            conversation_id=row["conversation_id"],
+            thread_id=row["thread_id"],
+            message_id=row["message_id"],
+            question=row["question"],
+            doc_ids=tuple(row["doc_ids"]),
+            confident=bool(row["confident"]),
+            at=_utc(row["at"]),
+        )
+
+    async def add_feedback(self, answer_id: str, user_id: str, positive: bool, at: datetime) -> None:
+        """Store a vote; a second vote by the same user on the same answer replaces the first."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                delete(feedback).where((feedback.c.answer_id == answer_id) & (feedback.c.user_id == user_id))
+            )
+            await conn.execute(
+                insert(feedback).values(answer_id=answer_id, user_id=user_id, positive=positive, at=at)
+            )
+
+    async def feedback_for(self, answer_id: str) -> list[tuple[str, bool]]:
+        """(user, positive) votes on an answer."""
+        query = select(feedback.c.user_id, feedback.c.positive).where(feedback.c.answer_id == answer_id)
+        async with self._engine.connect() as conn:
+            return [(r[0], bool(r[1])) for r in (await conn.execute(query)).all()]
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRecord:
+    """Where the bot can write proactively: a channel's own serialised reference to a conversation."""
+
+    channel: str
+    conversation_id: str
+    is_private: bool
+    user_id: str | None
+    reference: dict[str, Any]
+
+
+class ConversationStore:
+    """Conversation references, kept so digests and case updates can be sent proactively."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def save(self, record: ConversationRecord, at: datetime) -> None:
+        values = {
+            "is_private": record.is_private,
+            "user_id": record.user_id,
+            "reference": record.reference,
+            "updated_at": at,
+        }
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(conversations)
+                .where(
+                    (conversations.c.channel == record.channel)
+                    & (conversations.c.conversation_id == record.conversation_id)
+                )
+                .values(**values)
+            )
+            if result.rowcount == 0:
+                try:
+                    async with conn.begin_nested():
+                        await conn.execute(
+                            insert(conversations).values(
+                                channel=record.channel, conversation_id=record.conversation_id, **values
+                            )
+                        )
+                except IntegrityError:  # another instance inserted it first; its copy is as good
+                    pass
+
+    async def get(self, channel: str, conversation_id: str) -> ConversationRecord | None:
+        query = select(conversations).where(
+            (conversations.c.channel == channel) & (conversations.c.conversation_id == conversation_id)
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        return _conversation(row) if row else None
+
+    async def private_for(self, channel: str, user_id: str) -> ConversationRecord | None:
+        """The most recent private conversation with a user on a channel, if the bot has one."""
+        query = (
+            select(conversations)
+            .where(
+                (conversations.c.channel == channel)
+                & (conversations.c.user_id == user_id)
+                & conversations.c.is_private.is_(True)
+            )
+            .order_by(conversations.c.updated_at.desc())
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        return _conversation(row) if row else None
+
+
+def _conversation(row: Any) -> ConversationRecord:
+    return ConversationRecord(
+        channel=row["channel"],
+        conversation_id=row["conversation_id"],
+        is_private=bool(row["is_private"]),
+        user_id=row["user_id"],
+        reference=dict(row["reference"]),
+    )
+
+
+class KeyValueStore:
+    """Small named values that must survive a restart (a sync token, a last-sent date)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def get(self, key: str) -> str | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(kv.c.value).where(kv.c.key == key))).first()
+        return None if row is None else str(row[0])
+
+    async def set(self, key: str, value: str) -> None:
+        now = datetime.now(UTC)
+        async with self._engine.begin() as conn:
+            result = await conn.execute(update(kv).where(kv.c.key == key).values(value=value, updated_at=now))
+            if result.rowcount == 0:
+                await conn.execute(insert(kv).values(key=key, value=value, updated_at=now))

@@ -1,0 +1,115 @@
+"""The one contract between the conversation core and a chat platform (Matrix, Teams, the console).
+
+An adapter turns platform events into `IncomingMessage`s and hands them to the `MessageHandler`;
+the core answers by calling `Channel.send` with a `Reply`, which the adapter renders its own way
+(HTML on Matrix, an Adaptive Card on Teams). Adapters turn platform errors into `ChannelError`.
+
+Delivery rules every adapter keeps: never deliver the bot's own messages or another bot's notices;
+never deliver what was sent before the bot started; in a shared room deliver only messages that
+mention the bot (mention stripped from `text`) or start with `!`; in a private chat deliver all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NewType, Protocol
+
+from bot.core.models import Answer
+
+__all__ = [
+    "Action",
+    "AnswerReply",
+    "Channel",
+    "ConversationRef",
+    "Feedback",
+    "IncomingMessage",
+    "MessageHandler",
+    "Reply",
+    "TextReply",
+    "UserId",
+]
+
+UserId = NewType("UserId", str)
+"""A platform user id: `@ambtenaar:gemeente.nl` on Matrix, an AAD object id or `29:...` on Teams."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRef:
+    """Where a message was or will be posted.
+
+    `conversation_id` is the Matrix room id or the Teams conversation id. `thread_id` is the Matrix
+    thread root (answers go into that thread) or the Teams activity to reply to. `reply_to` is the
+    message being answered. The adapter keeps whatever else it needs (a Teams serviceUrl) itself.
+    """
+
+    channel: str
+    conversation_id: str
+    thread_id: str | None = None
+    reply_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """A 👍/👎 on an answer: Teams names the `answer_id` (card data), Matrix the reacted-to `message_id`."""
+
+    positive: bool
+    answer_id: str | None = None
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A button press or form submit from a card: `name` ("omo", "digest", ...) plus the submitted fields."""
+
+    name: str
+    data: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """One message for the core. `text` has the bot mention stripped; it is empty for pure feedback/actions."""
+
+    ref: ConversationRef
+    message_id: str
+    sender: UserId
+    text: str
+    is_private: bool
+    sent_at: datetime
+    sender_name: str | None = None
+    feedback: Feedback | None = None
+    action: Action | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerReply:
+    """A checked answer with its citations; `answer_id` lets feedback buttons refer back to it."""
+
+    answer: Answer
+    answer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class TextReply:
+    """Plain Dutch text from a template (a notice, help text, a refusal to process)."""
+
+    text: str
+    notice: bool = True
+
+
+Reply = AnswerReply | TextReply
+
+MessageHandler = Callable[[IncomingMessage], Awaitable[None]]
+
+
+class Channel(Protocol):
+    """A chat platform. `run` delivers messages until cancelled; `send` posts and returns the message id."""
+
+    name: str
+
+    async def send(self, to: ConversationRef, reply: Reply) -> str | None: ...
+
+    async def typing(self, to: ConversationRef, active: bool) -> None: ...
+
+    async def run(self, on_message: MessageHandler) -> None: ...

