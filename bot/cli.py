@@ -1,0 +1,80 @@
+"""The `onrust` command: global options, logging, and one subcommand per module that registers itself.
+
+Each command module exposes `register(subparsers)`, adding a parser whose `handler` default is an
+async function `(args, settings) -> int` (the exit code). Operator-facing errors (`BotError`) end the
+command with a one-line English message and exit code 2; user-facing text comes from `prompts/`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from importlib import import_module
+from pathlib import Path
+
+from bot import __version__
+from bot.config import load_settings
+from bot.errors import BotError
+
+__all__ = ["main"]
+
+log = logging.getLogger("onrust")
+
+# Modules that add subcommands, in the order `--help` lists them.
+COMMAND_MODULES = (
+    "ingest.cli",
+    "bot.commands.answer",
+    "bot.commands.serve",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="onrust",
+        description=(
+            "Onrust-assistent: cited Dutch answers from the knowledge base on maatschappelijke onrust, "
+            "in Matrix and Microsoft Teams, with escalation to the VNG's OMO team."
+        ),
+        epilog="Settings come from onrust.toml (or --config) and ONRUST_* environment variables; "
+        "see deploy/onrust.example.toml.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--config", type=Path, help="TOML settings file (default: $ONRUST_CONFIG or ./onrust.toml)")
+    parser.add_argument(
+        "--data-dir", type=Path, help="where the vector store and all state live (env ONRUST_DATA_DIR; default ./.onrust)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args.config, data_dir=args.data_dir)
+    except BotError as exc:
+        print(f"onrust: {exc}", file=sys.stderr)
+        return 2
+    level = "DEBUG" if args.verbose else "WARNING" if args.quiet else settings.log_level
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("chromadb", "httpx", "httpcore", "urllib3", "alembic", "nio", "sentence_transformers"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    try:
+        return int(asyncio.run(args.handler(args, settings)))
+    except BotError as exc:
+        log.debug("command failed", exc_info=True)
+        print(f"onrust: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,256 @@
+"""The incremental ingest run: find sources, skip unchanged documents, (re)index changed ones, prune removed ones.
+
+Document ids: a file in an ingested folder is `<folder name>/<path inside it>` (two folders cannot
+collide), a file named directly is its file name, a JSONL line its `id`, a URL the URL. A document
+whose content hash is unchanged is skipped. A changed document gets all its chunks replaced in the
+store (new ones written before old ones go, so it is never half-written). A document whose source
+file disappeared from an ingested folder, or whose line disappeared from an ingested JSONL file, is
+removed unless pruning is off. A source that fails is reported and its existing documents are kept.
+Every change is appended to the ingest log, which the daily digest reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiohttp
+from tqdm import tqdm
+
+from bot.adapters.chroma import StoredDocument
+from bot.config import IngestSettings
+from bot.core.models import Chunk, DocId, IngestAction, IngestEvent
+from bot.errors import IngestError
+from ingest.chunking import Chunker, embedding_text
+from ingest.document import ParsedDocument
+from ingest.loaders import SUPPORTED_SUFFIXES, LoadOptions, LoadResult, load_file, load_url
+
+__all__ = ["IngestReport", "Ingestor"]
+
+log = logging.getLogger(__name__)
+
+_EMBED_BATCH = 64
+
+
+class _Store(Protocol):
+    def documents(self) -> dict[DocId, StoredDocument]: ...
+    def replace_document(self, doc_id: DocId, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None: ...
+    def delete_document(self, doc_id: DocId) -> int: ...
+    def bump_generation(self) -> None: ...
+
+
+class _Embedder(Protocol):
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+
+
+class _Log(Protocol):
+    async def append(self, events: Sequence[IngestEvent]) -> None: ...
+
+
+@dataclass
+class IngestReport:
+    """Counts of one run; `failed` names each source or document that could not be indexed, with the reason."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    chunks: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "chunks": self.chunks,
+            "failed": [{"source": s, "error": e} for s, e in self.failed],
+        }
+
+    def summary(self) -> str:
+        return (
+            f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, {self.removed} removed, "
+            f"{self.chunks} chunks written, {len(self.failed)} failed"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """One thing to read: a file (with its id and source name) or a URL."""
+
+    location: str
+    doc_id: str
+    source: str
+    is_url: bool = False
+
+
+@dataclass
+class _Plan:
+    sources: list[_Source] = field(default_factory=list)
+    prune_prefixes: list[str] = field(default_factory=list)  # folder names, as "<name>/"
+    prune_exact: list[str] = field(default_factory=list)  # directly named JSONL files
+    missing: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _plan(targets: Sequence[str]) -> _Plan:
+    plan = _Plan()
+    for target in targets:
+        if target.startswith(("http://", "https://")):
+            plan.sources.append(_Source(target, target, target, is_url=True))
+            continue
+        path = Path(target)
+        if path.is_dir():
+            root = path.resolve()
+            name = root.name or "root"
+            plan.prune_prefixes.append(f"{name}/")
+            for file in sorted(root.rglob("*")):
+                rel = file.relative_to(root)
+                if not file.is_file() or any(part.startswith(".") for part in rel.parts):
+                    continue
+                if file.suffix.lower() not in SUPPORTED_SUFFIXES:
+                    log.debug("skipping %s: unsupported file type", file)
+                    continue
+                ident = f"{name}/{rel.as_posix()}"
+                plan.sources.append(_Source(str(file), ident, ident))
+        elif path.is_file():
+            plan.sources.append(_Source(str(path), path.name, path.name))
+            if path.suffix.lower() == ".jsonl":
+                plan.prune_exact.append(path.name)
+        else:
+            plan.missing.append((target, "no such file, folder or URL"))
+    return plan
+
+
+class Ingestor:
+    """Runs ingests against a store; cheap to construct. `clock` returns the current UTC time (injectable)."""
+
+    def __init__(
+        self,
+        store: _Store,
+        embedder: _Embedder,
+        ingest_log: _Log,
+        settings: IngestSettings,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._log = ingest_log
+        self._settings = settings
+        self._chunker = Chunker(settings.chunk_size, settings.chunk_overlap)
+        self._clock = clock
+
+    async def run(
+        self, targets: Sequence[str], *, options: LoadOptions, prune: bool = True, progress: bool = False
+    ) -> IngestReport:
+        """Ingest every target; returns the report. Per-source failures are counted, never raised."""
+        run_id = uuid.uuid4().hex
+        plan = _plan(targets)
+        report = IngestReport(failed=list(plan.missing))
+        existing = await asyncio.to_thread(self._store.documents)
+        events: list[IngestEvent] = []
+        seen: set[str] = set()
+        failed_sources: set[str] = set()
+        pending: list[tuple[ParsedDocument, list[Chunk], bool]] = []
+
+        async def flush() -> None:
+            await self._write(pending, report, events, run_id)
+            pending.clear()
+
+        bar = tqdm(total=len(plan.sources), unit="bron", desc="ingest", disable=not progress, leave=False)
+        timeout = aiohttp.ClientTimeout(total=self._settings.url_timeout_s)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            for source in plan.sources:
+                bar.update()
+                try:
+                    result = await self._load(source, session, options)
+                except IngestError as exc:
+                    log.warning("failed to read %s: %s", exc.source, exc.reason)
+                    report.failed.append((exc.source, exc.reason))
+                    failed_sources.add(source.source)
+                    events.append(self._event(run_id, IngestAction.FAILED, exc.source, detail=exc.reason))
+                    continue
+                for error in result.errors:
+                    report.failed.append((error.source, error.reason))
+                    events.append(self._event(run_id, IngestAction.FAILED, error.source, detail=error.reason))
+                for doc in result.documents:
+                    seen.add(doc.doc_id)
+                    stored = existing.get(doc.doc_id)
+                    if stored is not None and stored.hashes == {doc.content_hash()}:
+                        report.unchanged += 1
+                        continue
+                    pending.append((doc, self._chunker.chunks(doc), stored is not None))
+                    if sum(len(c) for _, c, _ in pending) >= _EMBED_BATCH:
+                        await flush()
+            await flush()
+        bar.close()
+
+        if prune:
+            for doc_id, stored in existing.items():
+                src = stored.info.source
+                in_scope = src in plan.prune_exact or any(src.startswith(p) for p in plan.prune_prefixes)
+                if in_scope and doc_id not in seen and src not in failed_sources:
+                    await asyncio.to_thread(self._store.delete_document, doc_id)
+                    report.removed += 1
+                    info = stored.info
+                    events.append(
+                        self._event(run_id, IngestAction.REMOVED, doc_id, title=info.title, url=info.url)
+                    )
+        if report.added or report.updated or report.removed:
+            await asyncio.to_thread(self._store.bump_generation)
+        await self._log.append(events)
+        return report
+
+    async def _load(self, source: _Source, session: aiohttp.ClientSession, options: LoadOptions) -> LoadResult:
+        if source.is_url:
+            return await load_url(source.location, session, self._settings, options)
+        return await asyncio.to_thread(load_file, Path(source.location), source.doc_id, source.source, options)
+
+    async def _write(
+        self,
+        pending: list[tuple[ParsedDocument, list[Chunk], bool]],
+        report: IngestReport,
+        events: list[IngestEvent],
+        run_id: str,
+    ) -> None:
+        """Embed the pending documents' chunks in one batch, then replace each document in the store."""
+        texts = [embedding_text(c) for _, chunks, _ in pending for c in chunks]
+        if not texts:
+            return
+        try:
+            vectors = await asyncio.to_thread(self._embedder.embed_documents, texts)
+        except Exception as exc:  # boundary: one failed batch must not end the run
+            log.exception("embedding failed for %d documents", len(pending))
+            for doc, _, _ in pending:
+                report.failed.append((doc.doc_id, f"embedding failed: {exc}"))
+            return
+        offset = 0
+        for doc, chunks, existed in pending:
+            doc_vectors = vectors[offset : offset + len(chunks)]
+            offset += len(chunks)
+            try:
+                await asyncio.to_thread(self._store.replace_document, doc.doc_id, chunks, doc_vectors)
+            except Exception as exc:  # boundary: the per-document loop carries on
+                log.exception("storing %s failed", doc.doc_id)
+                report.failed.append((doc.doc_id, f"store write failed: {exc}"))
+                continue
+            report.chunks += len(chunks)
+            action = IngestAction.UPDATED if existed else IngestAction.ADDED
+            if existed:
+                report.updated += 1
+            else:
+                report.added += 1
+            events.append(
+                self._event(
+                    run_id, action, doc.doc_id, title=doc.title, url=doc.url, version=doc.version, access=doc.access
+                )
+            )
+
+    def _event(self, run_id: str, action: IngestAction, doc_id: str, **fields: Any) -> IngestEvent:
+        return IngestEvent(run_id=run_id, at=self._clock(), action=action, doc_id=doc_id, **fields)
