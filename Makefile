@@ -1,0 +1,48 @@
+# Two commands matter: `make demo` (set up, ingest the shipped corpus, answer a question) and
+# `make test` (set up, run the whole test suite). Everything else is a building block of those.
+PYTHON ?= python3
+VENV ?= .venv
+SYNAPSE_VENV ?= .venv-synapse
+SYNAPSE_VERSION ?= 1.163.2
+BIN := $(VENV)/bin
+DATA_DIR ?= .onrust
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: setup setup-test synapse demo test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# The CPU build of torch first: sentence-transformers would otherwise pull a multi-GB CUDA build.
+	$(BIN)/pip install --quiet torch==2.13.0
+
+setup: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+setup-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+
+# Synapse pins its own dependencies, so it lives in a virtual environment of its own.
+synapse: $(SYNAPSE_VENV)/bin/synapse_homeserver
+$(SYNAPSE_VENV)/bin/synapse_homeserver:
+	$(PYTHON) -m venv $(SYNAPSE_VENV)
+	$(SYNAPSE_VENV)/bin/pip install --quiet matrix-synapse==$(SYNAPSE_VERSION)
+
+demo: setup
+	$(BIN)/onrust --data-dir $(DATA_DIR) ingest knowledge/
+	$(BIN)/onrust --data-dir $(DATA_DIR) ask "Wat is de Maatschappelijke Impact Afweging?"
+
+lint: setup-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: setup-test synapse lint
+	$(BIN)/pytest -q
+
+bench: setup-test
+	$(BIN)/python bench/govfaq.py
+
+clean:
+	rm -rf $(VENV) $(SYNAPSE_VENV) $(DATA_DIR) .pytest_cache .mypy_cache .ruff_cache
