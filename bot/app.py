@@ -16,10 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapters.chroma import ChromaStore
 from bot.adapters.db import create_engine, migrate
 from bot.adapters.embeddings import NamedEmbeddings, build_embeddings
+from bot.adapters.llm import OpenAIChatModel
+from bot.adapters.search import Bm25Index, DenseSearch
 from bot.adapters.state import AnswerStore, ConversationStore, IngestLog, KeyValueStore
 from bot.config import Settings
+from bot.core.pipeline import AnswerPipeline, LLMAnswerer
+from bot.core.retrieval import HybridRetriever
 
-__all__ = ["Services", "open_services", "open_store"]
+__all__ = ["Services", "build_answerer", "open_services", "open_store"]
 
 
 def open_store(settings: Settings) -> tuple[ChromaStore, NamedEmbeddings]:
@@ -64,3 +68,32 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         )
     finally:
         await engine.dispose()
+
+
+def build_answerer(services: Services, *, warm: bool = True) -> AnswerPipeline:
+    """The configured answer pipeline: hybrid (or dense/BM25) retrieval, the LLM if configured, else extractive.
+
+    With `warm`, the embedder and the lexical index load now, so the first question is as fast as the rest.
+    """
+    settings = services.settings
+    cfg = settings.retrieval
+    dense = DenseSearch(services.store, services.embeddings) if cfg.mode != "bm25" else None
+    lexical = Bm25Index(services.store, refresh_s=cfg.refresh_s) if cfg.mode != "dense" else None
+    if warm:
+        if dense is not None:
+            services.embeddings.warm_up()
+        if lexical is not None:
+            lexical.warm_up()
+    retriever = HybridRetriever(
+        dense, lexical, mode=cfg.mode, top_k=cfg.top_k, candidates=cfg.candidates, bm25_weight=cfg.bm25_weight
+    )
+    llm = None
+    if settings.llm.base_url:
+        llm = LLMAnswerer(OpenAIChatModel(settings.llm), timeout_s=settings.llm.timeout_s)
+    return AnswerPipeline(
+        retriever,
+        min_similarity=cfg.min_similarity,
+        max_passages=settings.answer.max_passages,
+        max_sentences=settings.answer.max_sentences,
+        llm=llm,
+    )

@@ -1,0 +1,158 @@
+"""`onrust ask`, `onrust chat` and `onrust eval`: the answer pipeline from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from bot import prompts
+from bot.app import build_answerer, open_services
+from bot.config import Settings
+from bot.core.answering import EVERYONE, PUBLIC
+from bot.core.evaluation import EvalResult, Scoreboard, load_questions
+from bot.core.models import Answer
+
+__all__ = ["answer_json", "register"]
+
+
+def register(sub: Any) -> None:
+    ask = sub.add_parser(
+        "ask",
+        help="answer one question and print it as a user would see it",
+        description="Answer one Dutch question from the knowledge base, with numbered sources.",
+    )
+    ask.add_argument("question", help='the question, e.g. "Wat is de MIA?"')
+    ask.add_argument("--json", action="store_true", help="print the answer, citations and retrieved documents as JSON")
+    ask.add_argument("--omo", action="store_true", help="ask as the OMO team (also sees omo-intern documents)")
+    ask.set_defaults(handler=run_ask)
+
+    chat = sub.add_parser(
+        "chat",
+        help="an interactive conversation in the terminal",
+        description="Ask questions one after another; a question is answered with the previous one as context. "
+        "End with Ctrl-D or an empty line.",
+    )
+    chat.add_argument("--omo", action="store_true", help="chat as the OMO team")
+    chat.set_defaults(handler=run_chat)
+
+    evaluate = sub.add_parser(
+        "eval",
+        help="measure retrieval, refusal and latency on a questions file",
+        description='Run every question of a JSONL file ({"qid", "question", "passage_id"?, '
+        '"relevant_passage_ids"?, "kind"?}) through the answer pipeline and report recall@1/5/10, MRR@10 '
+        "(strict and lenient), refusal rates and latency.",
+    )
+    evaluate.add_argument("questions", type=Path, help="JSONL questions file")
+    evaluate.add_argument("--k", type=int, default=10, help="documents retrieved per question (default 10)")
+    evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
+    evaluate.set_defaults(handler=run_eval)
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """The `onrust ask --json` shape."""
+    return {
+        "answer": answer.text,
+        "citations": [
+            {
+                "ref": c.ref,
+                "doc_id": c.passage.doc.doc_id,
+                "title": c.passage.doc.title,
+                "section": c.passage.chunk.section,
+                "page": c.passage.chunk.page,
+                "url": c.passage.doc.url,
+                "text": c.passage.text,
+            }
+            for c in answer.citations
+        ],
+        "confident": answer.confident,
+        "escalation_offered": answer.escalation_offered,
+        "retrieved": list(answer.retrieved),
+    }
+
+
+def render_answer(answer: Answer) -> str:
+    return prompts.render("answer.nl.j2", answer=answer) if answer.confident else answer.text
+
+
+async def run_ask(args: argparse.Namespace, settings: Settings) -> int:
+    question = args.question.strip()
+    if not question:
+        print(prompts.render("empty_question.nl.j2"), file=sys.stderr)
+        return 2
+    async with open_services(settings) as services:
+        answerer = build_answerer(services)
+        answer = await answerer.answer(question, access=EVERYONE if args.omo else PUBLIC)
+    if args.json:
+        print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
+    else:
+        print(render_answer(answer))
+    return 0
+
+
+async def run_chat(args: argparse.Namespace, settings: Settings) -> int:
+    async with open_services(settings) as services:
+        answerer = build_answerer(services)
+        print(prompts.render("chat_welcome.nl.j2"))
+        previous: str | None = None
+        while True:
+            try:
+                line = await asyncio.to_thread(input, "> ")
+            except EOFError:
+                break
+            question = line.strip()
+            if not question:
+                break
+            if len(question) > settings.answer.max_question_chars:
+                print(prompts.render("too_long.nl.j2", length=len(question), limit=settings.answer.max_question_chars))
+                continue
+            answer = await answerer.answer(question, access=EVERYONE if args.omo else PUBLIC, context=previous)
+            print(render_answer(answer), end="\n\n")
+            previous = question
+    return 0
+
+
+async def run_eval(args: argparse.Namespace, settings: Settings) -> int:
+    questions = load_questions(args.questions)
+    settings = settings.model_copy(
+        update={"retrieval": settings.retrieval.model_copy(update={"top_k": max(args.k, 10)})}
+    )
+    board = Scoreboard(k=args.k)
+    async with open_services(settings) as services:
+        answerer = build_answerer(services)
+        for q in tqdm(questions, unit="vraag", disable=not sys.stderr.isatty(), leave=False):
+            started = time.perf_counter()
+            answer = await answerer.answer(q.question)
+            latency = (time.perf_counter() - started) * 1000
+            board.add(EvalResult(q, answer.retrieved, not answer.confident, latency))
+    summary = board.summary()
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(_format_summary(summary))
+    return 0
+
+
+def _format_summary(s: dict[str, Any]) -> str:
+    def row(name: str, m: dict[str, float]) -> str:
+        return (
+            f"{name:8} R@1 {m['recall@1']:.3f}  R@5 {m['recall@5']:.3f}  "
+            f"R@10 {m['recall@10']:.3f}  MRR@10 {m['mrr@10']:.3f}"
+        )
+
+    return "\n".join(
+        [
+            f"questions: {s['n']}",
+            row("strict", s["strict"]),
+            row("lenient", s["lenient"]),
+            f"unanswerable refused: {s['unanswerable']['refused']:.3f} of {s['unanswerable']['n']}",
+            f"answerable refused:   {s['answerable_refused']:.3f}",
+            f"latency ms: p50 {s['latency_ms']['p50']}  p95 {s['latency_ms']['p95']}",
+        ]
+    )

@@ -1,0 +1,130 @@
+"""The answer pipeline: `retrieve(q) -> passages`, `generate(q, passages) -> Draft`, `cite(draft, passages) -> Answer`.
+
+Refusal comes first: when the best passage is not similar enough to the question (a threshold
+calibrated per embedder), or the LLM says the sources do not cover it, the answer says so, cites
+nothing and offers escalation to the OMO. An LLM that fails, times out or cites nothing valid is
+replaced by the extractive answer; that is logged, never shown as an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+
+from bot import prompts
+from bot.core.answering import PUBLIC
+from bot.core.citations import CitedText, Draft, cite
+from bot.core.extractive import ExtractiveAnswerer
+from bot.core.models import Access, Answer, Passage, Retrieval
+from bot.core.retrieval import Retriever
+from bot.errors import GenerationError
+
+__all__ = ["AnswerPipeline", "ChatModel", "LLMAnswerer"]
+
+log = logging.getLogger(__name__)
+
+DECLINE_TOKEN = "NIET_IN_BRONNEN"
+"""What the LLM is told to answer when the sources do not cover the question (see the system prompt)."""
+
+
+class ChatModel(Protocol):
+    name: str
+
+    async def generate(self, system: str, user: str) -> str: ...
+
+
+class LLMAnswerer:
+    """Drafts an answer with a chat model from numbered passages; raises `GenerationError` on failure."""
+
+    def __init__(self, model: ChatModel, timeout_s: float) -> None:
+        self._model = model
+        self._timeout_s = timeout_s
+        self.name = model.name
+
+    async def draft(self, question: str, passages: Sequence[Passage], context: str | None) -> Draft:
+        system = prompts.render("llm_system.nl.j2", decline_token=DECLINE_TOKEN)
+        user = prompts.render("llm_answer.nl.j2", question=question, passages=passages, context=context)
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                reply = await self._model.generate(system, user)
+        except TimeoutError as exc:
+            raise GenerationError(f"LLM did not answer within {self._timeout_s:.0f} s") from exc
+        declined = DECLINE_TOKEN in reply
+        return Draft(reply.replace(DECLINE_TOKEN, "").strip(), self.name, declined=declined)
+
+
+class AnswerPipeline:
+    """Implements `Answerer`. Cheap to construct; the retriever's indexes load on first use or in warm-up."""
+
+    def __init__(
+        self,
+        retriever: Retriever,
+        *,
+        min_similarity: float,
+        max_passages: int = 4,
+        max_sentences: int = 3,
+        llm: LLMAnswerer | None = None,
+    ) -> None:
+        self._retriever = retriever
+        self._min_similarity = min_similarity
+        self._max_passages = max_passages
+        self._extractive = ExtractiveAnswerer(max_sentences)
+        self._llm = llm
+
+    async def answer(self, question: str, *, access: frozenset[Access] = PUBLIC, context: str | None = None) -> Answer:
+        question = question.strip()
+        search_text = f"{context}\n{question}" if context else question
+        retrieval = await self._retriever.retrieve(search_text, access)
+        if not question or not self._supported(retrieval):
+            return self._refusal(question, retrieval, "weak evidence")
+        passages = retrieval.passages[: self._max_passages]
+        cited: CitedText | None = None
+        generator = self._extractive.name
+        if self._llm is not None:
+            try:
+                draft = await self._llm.draft(question, passages, context)
+            except GenerationError as exc:
+                log.warning("LLM failed, using the extractive answer: %s", exc)
+            else:
+                if draft.declined:
+                    return self._refusal(question, retrieval, "the LLM found no answer in the sources")
+                cited = cite(draft, passages)
+                generator = draft.generator
+                if cited.dropped:
+                    log.info("dropped %d LLM sentences with missing or invalid citations", cited.dropped)
+                if not cited.citations:
+                    log.warning("LLM reply had no valid citation, using the extractive answer")
+                    cited = None
+        if cited is None:
+            cited = cite(self._extractive.draft(question, passages), passages)
+            generator = self._extractive.name
+        if not cited.citations:
+            return self._refusal(question, retrieval, "no citable sentence")
+        return Answer(
+            question=question,
+            text=cited.text,
+            citations=cited.citations,
+            confident=True,
+            escalation_offered=False,
+            retrieved=tuple(retrieval.doc_ids()),
+            generator=generator,
+        )
+
+    def _supported(self, retrieval: Retrieval) -> bool:
+        if not retrieval.passages:
+            return False
+        # Without a dense score (BM25-only mode) there is no calibrated signal: answer what was found.
+        return retrieval.top_similarity is None or retrieval.top_similarity >= self._min_similarity
+
+    def _refusal(self, question: str, retrieval: Retrieval, reason: str) -> Answer:
+        log.info("refusing (%s), top similarity %s", reason, retrieval.top_similarity)
+        return Answer(
+            question=question,
+            text=prompts.render("no_answer.nl.j2"),
+            confident=False,
+            escalation_offered=True,
+            retrieved=tuple(retrieval.doc_ids()),
+            notes=(reason,),
+        )

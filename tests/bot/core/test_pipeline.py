@@ -1,0 +1,97 @@
+"""The answer pipeline: refusal on weak evidence, LLM answers checked, every LLM failure falls back."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.core.answering import EVERYONE, PUBLIC
+from bot.core.models import Access
+from bot.core.pipeline import DECLINE_TOKEN, AnswerPipeline, LLMAnswerer
+from bot.errors import GenerationError
+from tests.fakes import FakeChatModel, FakeRetriever, make_passage
+
+pytestmark = pytest.mark.unit
+
+MIA = make_passage(
+    "mia.md",
+    "De Maatschappelijke Impact Afweging brengt de impact van beleidskeuzes op maatschappelijke onrust in beeld.",
+    title="Preventie en MIA",
+    similarity=0.9,
+)
+INTERN = make_passage(
+    "intern.md", "Het OMO-draaiboek voor spoedverzoeken ligt bij de coördinator.", access=Access.OMO_INTERN
+)
+
+
+def pipeline(retriever: FakeRetriever, llm: FakeChatModel | None = None, timeout_s: float = 1.0) -> AnswerPipeline:
+    return AnswerPipeline(
+        retriever, min_similarity=0.8, llm=LLMAnswerer(llm, timeout_s) if llm is not None else None
+    )
+
+
+async def test_extractive_answer_is_confident_and_cited() -> None:
+    answer = await pipeline(FakeRetriever([MIA])).answer("Wat is de MIA?")
+    assert answer.confident and not answer.escalation_offered
+    assert answer.text.endswith("[1]")
+    assert answer.citations[0].passage.doc.doc_id == "mia.md"
+    assert answer.retrieved == ("mia.md",)
+
+
+async def test_weak_evidence_refuses_and_offers_escalation() -> None:
+    weak = make_passage("x.md", "Iets over de Tour de France en wielrennen in Frankrijk.", similarity=0.7)
+    answer = await pipeline(FakeRetriever([weak])).answer("Wie won de Tour de France in 2019?")
+    assert not answer.confident and answer.escalation_offered
+    assert answer.citations == ()
+    assert "weet ik niet" in answer.text
+
+
+async def test_llm_answer_keeps_only_validly_cited_sentences() -> None:
+    llm = FakeChatModel("De MIA brengt de impact van beleid in beeld. [1] Het OMO heeft 40 medewerkers. [3]")
+    answer = await pipeline(FakeRetriever([MIA]), llm).answer("Wat is de MIA?")
+    assert answer.text == "De MIA brengt de impact van beleid in beeld. [1]"
+    assert answer.generator == "llm:fake"
+    system, user = llm.prompts[0]
+    assert DECLINE_TOKEN in system and "[1] Preventie en MIA" in user
+
+
+async def test_llm_reply_without_valid_citation_falls_back_to_extractive() -> None:
+    answer = await pipeline(FakeRetriever([MIA]), FakeChatModel("Dat staat in bron [5].")).answer("Wat is de MIA?")
+    assert answer.confident and answer.generator == "extractive"
+    assert answer.citations[0].passage.doc.doc_id == "mia.md"
+
+
+async def test_llm_error_falls_back_to_extractive() -> None:
+    llm = FakeChatModel(error=GenerationError("HTTP 500", status=500))
+    answer = await pipeline(FakeRetriever([MIA]), llm).answer("Wat is de MIA?")
+    assert answer.confident and answer.generator == "extractive"
+
+
+async def test_llm_timeout_falls_back_to_extractive() -> None:
+    class SlowModel(FakeChatModel):
+        async def generate(self, system: str, user: str) -> str:
+            await asyncio.sleep(5)
+            return "te laat [1]"
+
+    answer = await pipeline(FakeRetriever([MIA]), SlowModel(), timeout_s=0.05).answer("Wat is de MIA?")
+    assert answer.confident and answer.generator == "extractive"
+
+
+async def test_llm_decline_signal_refuses() -> None:
+    answer = await pipeline(FakeRetriever([MIA]), FakeChatModel(DECLINE_TOKEN)).answer("Wat kost de MIA?")
+    assert not answer.confident and answer.escalation_offered
+
+
+async def test_internal_documents_only_reach_the_omo() -> None:
+    retriever = FakeRetriever([INTERN])
+    public = await pipeline(retriever).answer("Waar ligt het draaiboek voor spoedverzoeken?", access=PUBLIC)
+    omo = await pipeline(retriever).answer("Waar ligt het draaiboek voor spoedverzoeken?", access=EVERYONE)
+    assert not public.confident and public.retrieved == ()
+    assert omo.confident and omo.citations[0].passage.doc.doc_id == "intern.md"
+
+
+async def test_follow_up_searches_with_the_earlier_question() -> None:
+    retriever = FakeRetriever([MIA])
+    await pipeline(retriever).answer("En wie doet dat?", context="Wat is de MIA?")
+    assert retriever.questions == ["Wat is de MIA?\nEn wie doet dat?"]
