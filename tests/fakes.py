@@ -3,8 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from bot.core.models import Access, Chunk, DocId, DocumentInfo, Kind, Passage, Retrieval, chunk_id_for
+from bot.channels.base import ConversationRef, MessageHandler, Reply
+from bot.core.answering import PUBLIC
+from bot.core.models import (
+    Access,
+    Answer,
+    Chunk,
+    Citation,
+    DocId,
+    DocumentInfo,
+    Kind,
+    Passage,
+    Retrieval,
+    chunk_id_for,
+)
+from bot.core.ports import AnswerEntry, AnswerId, SourceInfo
+from bot.errors import ChannelError
 
 
 def make_passage(
@@ -54,3 +71,106 @@ class FakeChatModel:
         if self.error is not None:
             raise self.error
         return self.reply
+
+
+@dataclass
+class FakeAnswerer:
+    """Answers every question with the given passages as citations `[1]..[n]`; records its calls."""
+
+    passages: Sequence[Passage]
+    calls: list[tuple[str, frozenset[Access], str | None]] = field(default_factory=list)
+    fail: bool = False
+
+    async def answer(self, question: str, *, access: frozenset[Access] = PUBLIC, context: str | None = None) -> Answer:
+        self.calls.append((question, access, context))
+        if self.fail:
+            raise RuntimeError("answerer broke")
+        usable = [p for p in self.passages if p.doc.access in access]
+        markers = " ".join(f"[{i}]" for i in range(1, len(usable) + 1))
+        return Answer(
+            question=question,
+            text=f"Antwoord op de vraag. {markers}".strip(),
+            citations=tuple(Citation(ref=i, passage=p) for i, p in enumerate(usable, start=1)),
+            confident=bool(usable),
+            retrieved=tuple(p.doc.doc_id for p in usable),
+            generator="fake",
+        )
+
+
+@dataclass
+class FakeChannel:
+    """A channel that records what the core sends; message ids are `m1`, `m2`, ..."""
+
+    name: str = "fake"
+    sent: list[tuple[ConversationRef, Reply]] = field(default_factory=list)
+    typing_calls: list[tuple[ConversationRef, bool]] = field(default_factory=list)
+    fail_sends: int = 0
+
+    async def send(self, to: ConversationRef, reply: Reply) -> str | None:
+        if self.fail_sends:
+            self.fail_sends -= 1
+            raise ChannelError(self.name, "send refused", status=500)
+        self.sent.append((to, reply))
+        return f"m{len(self.sent)}"
+
+    async def typing(self, to: ConversationRef, active: bool) -> None:
+        self.typing_calls.append((to, active))
+
+    async def run(self, on_message: MessageHandler) -> None:
+        raise NotImplementedError("FakeChannel does not deliver messages; call the handler directly")
+
+
+@dataclass
+class MemoryAnswerLog:
+    """`AnswerLog` in memory."""
+
+    entries: dict[AnswerId, AnswerEntry] = field(default_factory=dict)
+    message_ids: dict[str, AnswerId] = field(default_factory=dict)
+    votes: dict[tuple[AnswerId, str], bool] = field(default_factory=dict)
+
+    async def record(self, entry: AnswerEntry) -> None:
+        self.entries[entry.answer_id] = entry
+
+    async def set_message_id(self, answer_id: AnswerId, message_id: str) -> None:
+        self.message_ids[message_id] = answer_id
+
+    async def resolve(self, *, answer_id: str | None = None, message_id: str | None = None) -> AnswerId | None:
+        if answer_id is not None:
+            return AnswerId(answer_id) if answer_id in self.entries else None
+        return self.message_ids.get(message_id or "")
+
+    async def add_feedback(self, answer_id: AnswerId, user_id: str, positive: bool, at: datetime) -> None:
+        self.votes[(answer_id, user_id)] = positive
+
+    async def thread_question(self, channel: str, conversation_id: str, thread_id: str) -> str | None:
+        matches = sorted(
+            (
+                e
+                for e in self.entries.values()
+                if (e.channel, e.conversation_id, e.thread_id) == (channel, conversation_id, thread_id)
+            ),
+            key=lambda e: e.at,
+        )
+        return matches[0].question if matches else None
+
+
+@dataclass
+class MemoryConversationLog:
+    """`ConversationLog` in memory: (channel, conversation id) -> (is_private, user id)."""
+
+    seen: dict[tuple[str, str], tuple[bool, str]] = field(default_factory=dict)
+
+    async def remember(
+        self, channel: str, conversation_id: str, *, is_private: bool, user_id: str, at: datetime
+    ) -> None:
+        self.seen[(channel, conversation_id)] = (is_private, user_id)
+
+
+@dataclass
+class StaticSources:
+    """`Sources` with a fixed list."""
+
+    sources: list[SourceInfo] = field(default_factory=list)
+
+    async def list_sources(self) -> list[SourceInfo]:
+        return list(self.sources)

@@ -1,0 +1,182 @@
+"""The channel-independent conversation core: commands, questions, feedback, for every channel alike.
+
+`Conversation.handle` is the `MessageHandler` every channel delivers to. It never raises for one bad
+message: a failure is logged and the user gets the apology template. Message bodies are never logged
+above DEBUG.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Collection, Mapping
+from datetime import UTC, datetime
+
+from bot import prompts
+from bot.channels.base import AnswerReply, Channel, ConversationRef, IncomingMessage, TextReply
+from bot.core.answering import EVERYONE, PUBLIC, Answerer
+from bot.core.ports import AnswerEntry, AnswerId, AnswerLog, ConversationLog, Sources
+from bot.errors import ChannelError
+
+__all__ = ["Conversation", "parse_command"]
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+_NOT_YET = {"omo": "!omo", "digest": "!digest"}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_command(text: str) -> tuple[str | None, str]:
+    """Split `!vraag wat is X` into ("vraag", "wat is X"); text not starting with `!<word>` gives (None, text)."""
+    body = text[1:] if text.startswith("!") else ""
+    parts = body.split(maxsplit=1)
+    if not parts or body[:1].isspace():
+        return None, text
+    return parts[0].lower(), parts[1].strip() if len(parts) > 1 else ""
+
+
+class Conversation:
+    """Answers questions and commands from any channel, records answers, and stores feedback.
+
+    `channels` maps a channel name (`ConversationRef.channel`) to the channel that replies go to;
+    `omo` holds (channel, conversation id) pairs of the OMO team's own rooms, where internal
+    documents may be used. `clock` returns an aware UTC datetime.
+    """
+
+    def __init__(
+        self,
+        answerer: Answerer,
+        answers: AnswerLog,
+        conversations: ConversationLog,
+        sources: Sources,
+        channels: Mapping[str, Channel],
+        *,
+        omo: Collection[tuple[str, str]] = (),
+        clock: Clock = _utc_now,
+        max_question_chars: int = 4000,
+    ) -> None:
+        self._answerer = answerer
+        self._answers = answers
+        self._conversations = conversations
+        self._sources = sources
+        self._channels = channels
+        self._omo = frozenset(omo)
+        self._clock = clock
+        self._max_chars = max_question_chars
+
+    async def handle(self, msg: IncomingMessage) -> None:
+        """Act on one message; replies go to `msg.ref` through the channel of that name."""
+        try:
+            await self._conversations.remember(
+                msg.ref.channel,
+                msg.ref.conversation_id,
+                is_private=msg.is_private,
+                user_id=msg.sender,
+                at=self._clock(),
+            )
+            await self._dispatch(msg)
+        except Exception:
+            log.exception("failed to handle message %s on %s", msg.message_id, msg.ref.channel)
+            await self._apologise(msg.ref)
+
+    async def _dispatch(self, msg: IncomingMessage) -> None:
+        if msg.feedback is not None:
+            fb = msg.feedback
+            answer_id = await self._answers.resolve(answer_id=fb.answer_id, message_id=fb.message_id)
+            if answer_id is None:
+                log.debug("feedback on unknown answer %s/%s ignored", fb.answer_id, fb.message_id)
+                return
+            await self._answers.add_feedback(answer_id, msg.sender, fb.positive, self._clock())
+            log.info("feedback %s on answer %s", "+" if fb.positive else "-", answer_id)
+            return
+        if msg.action is not None:
+            if msg.action.name in _NOT_YET:
+                await self._say(msg.ref, "not_available.nl.j2", feature=_NOT_YET[msg.action.name])
+            else:
+                log.warning("unknown action %r ignored", msg.action.name)
+            return
+        text = msg.text.strip()
+        if len(text) > self._max_chars:
+            await self._say(msg.ref, "too_long.nl.j2", length=len(text), limit=self._max_chars)
+            return
+        command, rest = parse_command(text)
+        if command is None or command == "vraag":
+            question = rest
+        elif command == "bronnen":
+            await self._list_sources(msg.ref)
+            return
+        elif command in _NOT_YET:
+            await self._say(msg.ref, "not_available.nl.j2", feature=_NOT_YET[command])
+            return
+        else:  # !help and anything unknown
+            await self._say(msg.ref, "help.nl.j2")
+            return
+        if not question:
+            await self._say(msg.ref, "empty_question.nl.j2")
+            return
+        await self._answer(msg.ref, question)
+
+    async def _answer(self, ref: ConversationRef, question: str) -> None:
+        channel = self._channels[ref.channel]
+        omo = (ref.channel, ref.conversation_id) in self._omo
+        context = None
+        if ref.thread_id is not None:
+            context = await self._answers.thread_question(ref.channel, ref.conversation_id, ref.thread_id)
+        await self._typing(channel, ref, True)
+        try:
+            answer = await self._answerer.answer(question, access=EVERYONE if omo else PUBLIC, context=context)
+            answer_id = AnswerId(uuid.uuid4().hex)
+            doc_ids = tuple(dict.fromkeys(str(c.passage.doc.doc_id) for c in answer.citations))
+            await self._answers.record(
+                AnswerEntry(
+                    answer_id=answer_id,
+                    channel=ref.channel,
+                    conversation_id=ref.conversation_id,
+                    thread_id=ref.thread_id,
+                    question=question,
+                    doc_ids=doc_ids,
+                    confident=answer.confident,
+                    at=self._clock(),
+                )
+            )
+            message_id = await channel.send(ref, AnswerReply(answer=answer, answer_id=answer_id))
+            if message_id is not None:
+                await self._answers.set_message_id(answer_id, message_id)
+            log.info(
+                "answered in %s/%s (answer %s, %d citations)",
+                ref.channel,
+                ref.conversation_id,
+                answer_id,
+                len(answer.citations),
+            )
+        finally:
+            await self._typing(channel, ref, False)
+
+    async def _list_sources(self, ref: ConversationRef) -> None:
+        allowed = EVERYONE if (ref.channel, ref.conversation_id) in self._omo else PUBLIC
+        sources = [s for s in await self._sources.list_sources() if s.access in allowed]
+        sources.sort(key=lambda s: s.title.casefold())
+        await self._say(ref, "sources.nl.j2", sources=sources)
+
+    async def _say(self, ref: ConversationRef, template: str, **context: object) -> None:
+        await self._channels[ref.channel].send(ref, TextReply(prompts.render(template, **context)))
+
+    async def _typing(self, channel: Channel, ref: ConversationRef, active: bool) -> None:
+        try:
+            await channel.typing(ref, active)
+        except ChannelError as exc:  # a missing typing notice is no reason to fail the answer
+            log.warning("typing notice failed on %s: %s", ref.channel, exc)
+
+    async def _apologise(self, ref: ConversationRef) -> None:
+        channel = self._channels.get(ref.channel)
+        if channel is None:
+            return
+        try:
+            await channel.send(ref, TextReply(prompts.render("apology.nl.j2")))
+        except ChannelError as exc:
+            log.warning("could not send the apology on %s: %s", ref.channel, exc)

@@ -1,0 +1,70 @@
+"""What the conversation core needs from storage and the knowledge base, as small protocols."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NewType, Protocol
+
+from bot.core.models import Access
+
+__all__ = ["AnswerEntry", "AnswerId", "AnswerLog", "ConversationLog", "SourceInfo", "Sources"]
+
+AnswerId = NewType("AnswerId", str)
+"""A random hex id the bot gives every answer it sends; feedback refers back to it."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerEntry:
+    """An answer about to be sent, as the answer log keeps it (the platform message id is added later)."""
+
+    answer_id: AnswerId
+    channel: str
+    conversation_id: str
+    thread_id: str | None
+    question: str
+    doc_ids: tuple[str, ...]
+    confident: bool
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """One document of the knowledge base as `!bronnen` lists it."""
+
+    title: str
+    version: str | None
+    url: str | None
+    access: Access = Access.OPENBAAR
+
+
+class AnswerLog(Protocol):
+    """Answers sent and the feedback on them."""
+
+    async def record(self, entry: AnswerEntry) -> None: ...
+
+    async def set_message_id(self, answer_id: AnswerId, message_id: str) -> None: ...
+
+    async def resolve(self, *, answer_id: str | None = None, message_id: str | None = None) -> AnswerId | None:
+        """The id of the answer with this answer id or platform message id; None if the bot sent no such answer."""
+        ...
+
+    async def add_feedback(self, answer_id: AnswerId, user_id: str, positive: bool, at: datetime) -> None: ...
+
+    async def thread_question(self, channel: str, conversation_id: str, thread_id: str) -> str | None:
+        """The first question answered in this thread, if any."""
+        ...
+
+
+class ConversationLog(Protocol):
+    """Conversations the bot has heard from, so it can write to them proactively later."""
+
+    async def remember(
+        self, channel: str, conversation_id: str, *, is_private: bool, user_id: str, at: datetime
+    ) -> None: ...
+
+
+class Sources(Protocol):
+    """The documents the knowledge base holds."""
+
+    async def list_sources(self) -> list[SourceInfo]: ...
