@@ -1,0 +1,80 @@
+"""Outgoing Teams activities: an `AnswerReply` as an Adaptive Card, a `TextReply` as a plain message.
+
+The card layout and every Dutch label live in `prompts/teams_answer_card.json.j2`; this module only
+gathers the values. Citations are numbered as in the answer text (`[n]`), one line per source with
+its link, section, page and version.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from microsoft_agents.activity import Activity, ActivityTypes, Attachment
+
+from bot import prompts
+from bot.channels.base import AnswerReply, Reply, TextReply
+from bot.core.models import Answer
+
+__all__ = ["ADAPTIVE_CARD", "answer_card", "reply_activity", "typing_activity"]
+
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\\[\]()*_`])")
+
+
+def _md(text: str) -> str:
+    """Escape markdown so a document title cannot break the link syntax of its source line."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def _safe_url(url: str | None) -> str | None:
+    """Only http(s) links go on a card; parentheses and spaces are percent-encoded for markdown."""
+    if not url or not url.lower().startswith(("http://", "https://")):
+        return None
+    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+
+
+def _sources(answer: Answer) -> list[dict[str, Any]]:
+    """One entry per citation, in marker order; a passage cited twice is listed once per marker."""
+    return [
+        {
+            "ref": c.ref,
+            "title": _md(c.passage.doc.title),
+            "url": _safe_url(c.passage.doc.url),
+            "section": _md(c.passage.chunk.section) if c.passage.chunk.section else None,
+            "page": c.passage.chunk.page,
+            "version": c.passage.doc.version,
+        }
+        for c in sorted(answer.citations, key=lambda c: c.ref)
+    ]
+
+
+def answer_card(reply: AnswerReply) -> dict[str, Any]:
+    """The Adaptive Card (schema 1.5) for an answer, with feedback and OMO buttons carrying `answer_id`."""
+    rendered = prompts.render(
+        "teams_answer_card.json.j2",
+        text=reply.answer.text,
+        sources=_sources(reply.answer),
+        answer_id=reply.answer_id,
+    )
+    card: dict[str, Any] = json.loads(rendered)
+    return card
+
+
+def reply_activity(reply: Reply) -> Activity:
+    """The message activity for a reply; addressing is filled in by the SDK from the conversation reference."""
+    if isinstance(reply, TextReply):
+        return Activity(type=ActivityTypes.message, text=reply.text, text_format="markdown")
+    summary = prompts.render("teams_answer_summary.nl.j2", question=reply.answer.question)
+    return Activity(
+        type=ActivityTypes.message,
+        summary=summary,
+        attachments=[Attachment(content_type=ADAPTIVE_CARD, content=answer_card(reply))],
+    )
+
+
+def typing_activity() -> Activity:
+    """The "bot is typing" indicator."""
+    return Activity(type=ActivityTypes.typing)

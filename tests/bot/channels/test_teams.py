@@ -1,0 +1,307 @@
+"""The Teams channel over real HTTP: activities in, cards and messages out at a fake Bot Connector."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+from microsoft_agents.hosting.core.authorization.authentication_constants import AuthenticationConstants
+from microsoft_agents.hosting.core.authorization.jwt.jwt_token_validator import (
+    JwtTokenValidator,
+    _JwkClientCacheEntry,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.adapters.conversation_stores import StateAnswerLog, StateConversationLog
+from bot.adapters.db import create_engine, migrate
+from bot.adapters.state import AnswerStore, ConversationStore
+from bot.channels.base import ConversationRef, MessageHandler, TextReply
+from bot.channels.teams import TeamsChannel
+from bot.config import TeamsSettings
+from bot.core.conversation import Conversation
+from bot.core.models import Chunk, DocId, DocumentInfo, Passage, chunk_id_for
+from tests.bot.channels.teams_harness import (
+    BOT_ID,
+    FakeConnector,
+    message_activity,
+    running_bot,
+    running_connector,
+)
+from tests.fakes import FakeAnswerer, StaticSources
+
+pytestmark = [pytest.mark.integration]
+
+APP_ID = "5f0e2b8c-3d4a-4e6f-9a1b-2c3d4e5f6a7b"
+ANONYMOUS = TeamsSettings(enabled=True, allow_anonymous=True, request_timeout_s=5)
+
+
+def _passage(doc_id: str, text: str, title: str, url: str | None, version: str, **where: Any) -> Passage:
+    info = DocumentInfo(DocId(doc_id), title, url=url, version=version)
+    return Passage(Chunk(chunk_id_for(info.doc_id, text, 0), info, text, 0, **where), 0.9, 0.9)
+
+
+PASSAGES = [
+    _passage(
+        "agenda.md",
+        "De Agenda Maatschappelijke Onrust helpt gemeenten.",
+        "Agenda Maatschappelijke Onrust",
+        "https://vng.nl/agenda",
+        "2024-05-01",
+        section="Inleiding",
+        page=2,
+    ),
+    _passage("mia.md", "De MIA weegt de impact af.", "MIA", None, "2025-01"),
+]
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'state.db'}")
+    await migrate(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    async with running_connector() as connector:
+        yield connector
+
+
+def core(engine: AsyncEngine, answerer: FakeAnswerer) -> Any:
+    """The real conversation core over the real state store, answering with `answerer`."""
+
+    def make(channel: TeamsChannel) -> MessageHandler:
+        conversation = Conversation(
+            answerer,
+            StateAnswerLog(AnswerStore(engine), engine),
+            StateConversationLog(ConversationStore(engine)),
+            StaticSources(),
+            {"teams": channel},
+        )
+        return conversation.handle
+
+    return make
+
+
+def card_of(activity: dict[str, Any]) -> dict[str, Any]:
+    (attachment,) = activity["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    content: dict[str, Any] = attachment["content"]
+    return content
+
+
+async def test_personal_question_gets_a_card_with_citations(engine: AsyncEngine, connector: FakeConnector) -> None:
+    answerer = FakeAnswerer(PASSAGES)
+    async with running_bot(ANONYMOUS, ConversationStore(engine), core(engine, answerer)) as bot:
+        status = await bot.post(message_activity(connector.url, "Wat is de agenda?", activity_id="111"))
+        assert status == 202
+        (posted,) = await connector.wait_for_messages(1)
+        for _ in range(100):  # the core stores the Teams activity id `send` returned, just after the post
+            records = await AnswerStore(engine).find(message_id="bot-activity-2")  # typing was bot-activity-1
+            if records is not None:
+                break
+            await asyncio.sleep(0.02)
+    assert answerer.calls[0][0] == "Wat is de agenda?"
+    assert posted.conversation_id == "a:personal-chat-1"
+    assert posted.reply_to == "111"  # {serviceUrl}v3/conversations/{id}/activities/{replyToId}
+    assert posted.activity["replyToId"] == "111"
+    assert posted.activity["recipient"]["id"] == "29:user-1"
+    assert posted.activity["from"]["id"] == BOT_ID
+    card = card_of(posted.activity)
+    assert card["type"] == "AdaptiveCard" and card["version"] == "1.5"
+    texts = [block["text"] for block in card["body"]]
+    assert texts[0] == "Antwoord op de vraag. [1] [2]"
+    assert "Bronnen" in texts
+    assert "[1] [Agenda Maatschappelijke Onrust](https://vng.nl/agenda), Inleiding, p. 2 (versie 2024-05-01)" in texts
+    assert "[2] MIA (versie 2025-01)" in texts
+    actions = {a["title"]: a for a in card["actions"]}
+    assert set(actions) == {"Nuttig", "Niet nuttig", "Vraag het OMO"}
+    assert all(a["type"] == "Action.Submit" for a in actions.values())
+    answer_id = actions["Nuttig"]["data"]["answer_id"]
+    assert actions["Nuttig"]["data"] == {"action": "feedback", "answer_id": answer_id, "positive": True}
+    assert actions["Niet nuttig"]["data"] == {"action": "feedback", "answer_id": answer_id, "positive": False}
+    assert actions["Vraag het OMO"]["data"] == {"action": "omo", "answer_id": answer_id}
+    assert any(p.activity["type"] == "typing" for p in connector.posted)
+    assert records is not None and records.answer_id == answer_id
+
+
+async def test_channel_message_needs_a_mention_and_the_mention_is_stripped(
+    engine: AsyncEngine, connector: FakeConnector
+) -> None:
+    answerer = FakeAnswerer(PASSAGES)
+    async with running_bot(ANONYMOUS, ConversationStore(engine), core(engine, answerer)) as bot:
+        quiet = message_activity(
+            connector.url, "collega's onder elkaar", conversation_type="channel", activity_id="201"
+        )
+        assert await bot.post(quiet) == 202
+        group = message_activity(
+            connector.url,
+            "ook niet",
+            conversation_type="groupChat",
+            conversation_id="19:g@thread.v2",
+            activity_id="202",
+        )
+        assert await bot.post(group) == 202
+        asked = message_activity(
+            connector.url, "Wat is de MIA?", conversation_type="channel", activity_id="203", mention=True
+        )
+        assert await bot.post(asked) == 202
+        posted = await connector.wait_for_messages(1)
+        await asyncio.sleep(0.2)  # time for a wrong reply to the unmentioned messages to show up
+    assert len(connector.messages()) == 1
+    assert posted[0].reply_to == "203"
+    assert posted[0].conversation_id == "19:abc@thread.tacv2;messageid=1700000000000"
+    assert [call[0] for call in answerer.calls] == ["Wat is de MIA?"]
+
+
+async def test_card_submit_stores_feedback_and_omo_button_answers(
+    engine: AsyncEngine, connector: FakeConnector
+) -> None:
+    answers = AnswerStore(engine)
+    async with running_bot(ANONYMOUS, ConversationStore(engine), core(engine, FakeAnswerer(PASSAGES))) as bot:
+        await bot.post(message_activity(connector.url, "Wat is de agenda?", activity_id="301"))
+        (answer,) = await connector.wait_for_messages(1)
+        actions = {a["title"]: a["data"] for a in card_of(answer.activity)["actions"]}
+        answer_id = actions["Niet nuttig"]["answer_id"]
+        submit = message_activity(connector.url, activity_id="302", value=actions["Niet nuttig"])
+        assert "text" not in submit
+        assert await bot.post(submit) == 202
+        for _ in range(100):
+            if await answers.feedback_for(answer_id):
+                break
+            await asyncio.sleep(0.02)
+        assert await answers.feedback_for(answer_id) == [("0f3c7a3e-0000-4000-8000-000000000001", False)]
+        await bot.post(message_activity(connector.url, activity_id="303", value=actions["Vraag het OMO"]))
+        messages = await connector.wait_for_messages(2)
+    omo = messages[1].activity
+    assert omo["text"] and "attachments" not in omo  # a TextReply is a plain message
+    assert messages[1].reply_to == "303"
+
+
+async def test_proactive_send_from_a_fresh_instance_uses_the_stored_reference(
+    engine: AsyncEngine, connector: FakeConnector
+) -> None:
+    async with running_bot(ANONYMOUS, ConversationStore(engine), core(engine, FakeAnswerer(PASSAGES))) as bot:
+        await bot.post(message_activity(connector.url, "Wat is de agenda?", activity_id="401"))
+        await connector.wait_for_messages(1)
+    other = TeamsChannel(ANONYMOUS, ConversationStore(engine))  # another instance: nothing in memory
+    message_id = await other.send(ConversationRef("teams", "a:personal-chat-1"), TextReply("Dagelijkse samenvatting"))
+    (_, proactive) = await connector.wait_for_messages(2)
+    assert message_id == "bot-activity-3"  # the id the connector gave (typing, answer card, this)
+    assert proactive.conversation_id == "a:personal-chat-1"
+    assert proactive.reply_to is None  # a new message in the conversation, not a reply
+    assert proactive.activity["text"] == "Dagelijkse samenvatting"
+    assert proactive.activity["recipient"]["id"] == "29:user-1"
+
+
+async def test_send_to_an_unknown_conversation_is_a_channel_error(engine: AsyncEngine) -> None:
+    from bot.errors import ChannelError
+
+    channel = TeamsChannel(ANONYMOUS, ConversationStore(engine))
+    with pytest.raises(ChannelError):
+        await channel.send(ConversationRef("teams", "a:never-seen"), TextReply("hallo"))
+
+
+@pytest.fixture
+def jwks_at(connector: FakeConnector) -> Iterator[rsa.RSAPrivateKey]:
+    """Point the SDK's Bot Framework JWKS lookup at the fake connector, which serves one real key."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    connector.jwks = {"keys": [{**jwk, "kid": "onrust-test", "use": "sig", "alg": "RS256"}]}
+    cache = JwtTokenValidator._jwk_client_manager._cache
+    uri = AuthenticationConstants.PUBLIC_ABS_JWKS_URL
+    saved = cache.get(uri)
+    cache[uri] = _JwkClientCacheEntry(jwt.PyJWKClient(connector.url + "jwks"), threading.Lock())
+    yield key
+    if saved is None:
+        cache.pop(uri, None)
+    else:
+        cache[uri] = saved
+
+
+def _token(key: rsa.RSAPrivateKey, kid: str | None = "onrust-test") -> str:
+    now = int(time.time())
+    claims = {"iss": "https://api.botframework.com", "aud": APP_ID, "iat": now, "nbf": now, "exp": now + 600}
+    headers = {"kid": kid} if kid else {}
+    return jwt.encode(claims, key, algorithm="RS256", headers=headers)
+
+
+async def test_with_an_app_id_bad_tokens_get_401(
+    engine: AsyncEngine, connector: FakeConnector, jwks_at: rsa.RSAPrivateKey, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = TeamsSettings(enabled=True, app_id=APP_ID, allow_anonymous=True)  # app_id wins: auth is on
+    forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    async with running_bot(settings, ConversationStore(engine), core(engine, FakeAnswerer(PASSAGES))) as bot:
+        assert not bot.channel.anonymous
+        activity = message_activity(connector.url, "Wat is de agenda?")
+        caplog.set_level(logging.WARNING)
+        assert await bot.post(activity) == 401  # missing
+        assert await bot.post(activity, token="garbage") == 401
+        assert await bot.post(activity, token="a.b.c") == 401
+        assert await bot.post(activity, token=_token(forger)) == 401  # right kid, wrong key
+        assert "InvalidSignatureError" in caplog.text
+        assert await bot.post(activity, token=_token(forger, kid=None)) == 401  # no kid: the SDK raises KeyError
+        assert await bot.post(activity, token=_token(forger, kid="unknown")) == 401
+        assert await bot.post({"not": "an activity"}) == 401  # auth comes before the shape check
+    assert connector.posted == []
+
+
+async def test_malformed_activities_get_400_and_the_server_keeps_serving(
+    engine: AsyncEngine, connector: FakeConnector
+) -> None:
+    good = message_activity(connector.url, "Wat is de agenda?", activity_id="601")
+    broken: list[object] = [
+        [good],
+        "text",
+        {k: v for k, v in good.items() if k != "type"},
+        {k: v for k, v in good.items() if k != "conversation"},
+        {**good, "conversation": {"conversationType": "personal"}},
+        {**good, "conversation": "19:abc"},
+        {k: v for k, v in good.items() if k != "serviceUrl"},
+        {**good, "serviceUrl": "not a url"},
+        {k: v for k, v in good.items() if k != "recipient"},
+        {k: v for k, v in good.items() if k != "from"},
+        {**good, "from": {"name": "no id"}},
+        {**good, "entities": "mention"},
+        {**good, "timestamp": "yesterday"},
+    ]
+    async with running_bot(ANONYMOUS, ConversationStore(engine), core(engine, FakeAnswerer(PASSAGES))) as bot:
+        assert await bot.post(None, raw=b"{not json") == 400
+        assert await bot.post(None, raw=b"\xff\xfe") == 400
+        for body in broken:
+            assert await bot.post(body) == 400, body
+        assert await bot.post(good) == 202
+        (posted,) = await connector.wait_for_messages(1)
+    assert posted.reply_to == "601"
+
+
+async def test_non_message_activities_are_accepted_and_remembered(
+    engine: AsyncEngine, connector: FakeConnector
+) -> None:
+    update = message_activity(connector.url, conversation_id="a:installed")
+    update["type"] = "conversationUpdate"
+    update["membersAdded"] = [{"id": BOT_ID}]
+    async with running_bot(ANONYMOUS, ConversationStore(engine), core(engine, FakeAnswerer(PASSAGES))) as bot:
+        assert await bot.post(update) == 202
+    record = await ConversationStore(engine).get("teams", "a:installed")
+    assert record is not None and record.is_private
+    assert record.reference["serviceUrl"] == connector.url
+    assert connector.posted == []
+
+
+async def test_anonymous_mode_warns_at_start(engine: AsyncEngine, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.channels.teams")
+    async with running_bot(ANONYMOUS, ConversationStore(engine), core(engine, FakeAnswerer(PASSAGES))) as bot:
+        assert bot.channel.anonymous
+        await asyncio.sleep(0.05)
+    assert any(r.levelno == logging.WARNING and "ANONYMOUS" in r.getMessage() for r in caplog.records)
