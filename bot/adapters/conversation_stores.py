@@ -67,7 +67,11 @@ class StateAnswerLog:
 
 
 class StateConversationLog:
-    """`ConversationLog` over `ConversationStore`; the reference holds just the conversation id."""
+    """`ConversationLog` over `ConversationStore`; a new reference holds just the conversation id.
+
+    A reference the channel stored itself (Teams keeps the SDK's serialised ConversationReference,
+    needed for proactive sends) is kept, never overwritten with that stub.
+    """
 
     def __init__(self, store: ConversationStore) -> None:
         self._store = store
@@ -75,12 +79,13 @@ class StateConversationLog:
     async def remember(
         self, channel: str, conversation_id: str, *, is_private: bool, user_id: str, at: datetime
     ) -> None:
+        existing = await self._store.get(channel, conversation_id)
         record = ConversationRecord(
             channel=channel,
             conversation_id=conversation_id,
             is_private=is_private,
             user_id=user_id,
-            reference={"conversation_id": conversation_id},
+            reference=existing.reference if existing is not None else {"conversation_id": conversation_id},
         )
         await self._store.save(record, at)
 
