@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "ingest.cli",
     "bot.commands.answer",
     "bot.commands.serve",
+    "bot.commands.teams_package",
 )
 
 
@@ -64,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     level = "DEBUG" if args.verbose else "WARNING" if args.quiet else settings.log_level
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("chromadb", "httpx", "httpcore", "urllib3", "alembic", "nio", "sentence_transformers"):
+    for noisy in ("chromadb", "httpx", "httpcore", "urllib3", "alembic", "nio", "sentence_transformers", "bm25s"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     try:
         return int(asyncio.run(args.handler(args, settings)))

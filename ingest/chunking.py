@@ -9,8 +9,9 @@ inside e5's 512-token window together with the title and section header added fo
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
@@ -20,6 +21,8 @@ from ingest.document import Block, ParsedDocument
 __all__ = ["Chunker", "embedding_text"]
 
 SECTION_SEPARATOR = " > "
+# Bump when chunking changes in a way that must re-index unchanged documents.
+CHUNKER_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +47,7 @@ class Chunker:
         if chunk_overlap >= chunk_size:
             raise ValueError("chunk_overlap must be smaller than chunk_size")
         self._size = chunk_size
+        self._overlap = chunk_overlap
         self._min_size = chunk_size // 4
         self._splitter = RecursiveCharacterTextSplitter(
             chunk_size=chunk_size,
@@ -52,18 +56,24 @@ class Chunker:
             keep_separator="end",
         )
 
+    def index_hash(self, document: ParsedDocument) -> str:
+        """The hash stored with a document's chunks: its content plus how it was chunked."""
+        salt = f"{document.content_hash()}:{CHUNKER_VERSION}:{self._size}:{self._overlap}"
+        return hashlib.sha256(salt.encode()).hexdigest()
+
     def chunks(self, document: ParsedDocument) -> list[Chunk]:
-        info = document.info()
+        info = replace(document.info(), content_hash=self.index_hash(document))
         pieces = self._merge_small(self._split(b) for b in document.blocks if b.text.strip())
         out: list[Chunk] = []
         for ordinal, piece in enumerate(pieces):
+            section = piece.section[1:] if piece.section[:1] == (info.title,) else piece.section
             out.append(
                 Chunk(
                     chunk_id=chunk_id_for(info.doc_id, piece.text, ordinal),
                     doc=info,
                     text=piece.text,
                     ordinal=ordinal,
-                    section=SECTION_SEPARATOR.join(piece.section) or None,
+                    section=SECTION_SEPARATOR.join(section) or None,
                     page=piece.page,
                 )
             )

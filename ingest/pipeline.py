@@ -170,11 +170,14 @@ class Ingestor:
                 bar.update()
                 try:
                     result = await self._load(source, session, options)
-                except IngestError as exc:
-                    log.warning("failed to read %s: %s", exc.source, exc.reason)
-                    report.failed.append((exc.source, exc.reason))
+                except Exception as exc:  # boundary: one bad source never ends the run
+                    error = exc if isinstance(exc, IngestError) else IngestError(source.source, f"unreadable: {exc}")
+                    if not isinstance(exc, IngestError):
+                        log.exception("unexpected error reading %s", source.source)
+                    log.warning("failed to read %s: %s", error.source, error.reason)
+                    report.failed.append((error.source, error.reason))
                     failed_sources.add(source.source)
-                    events.append(self._event(run_id, IngestAction.FAILED, exc.source, detail=exc.reason))
+                    events.append(self._event(run_id, IngestAction.FAILED, error.source, detail=error.reason))
                     continue
                 for error in result.errors:
                     report.failed.append((error.source, error.reason))
@@ -182,7 +185,7 @@ class Ingestor:
                 for doc in result.documents:
                     seen.add(doc.doc_id)
                     stored = existing.get(doc.doc_id)
-                    if stored is not None and stored.hashes == {doc.content_hash()}:
+                    if stored is not None and stored.hashes == {self._chunker.index_hash(doc)}:
                         report.unchanged += 1
                         continue
                     pending.append((doc, self._chunker.chunks(doc), stored is not None))

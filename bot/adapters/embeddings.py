@@ -97,7 +97,7 @@ class SentenceTransformerEmbeddings(NamedEmbeddings):
             from sentence_transformers import SentenceTransformer
 
             self._model = SentenceTransformer(self._resolve_path(), device="cpu")
-            self.dimension = int(self._model.get_sentence_embedding_dimension() or 0)
+            self.dimension = int(self._model.get_embedding_dimension() or 0)
 
     def _encode(self, texts: Sequence[str]) -> list[list[float]]:
         self.warm_up()

@@ -2,7 +2,7 @@
 
 Each sentence is scored by the question's content words it shares (weighted by how rare they are
 among the candidate sentences), plus a bonus for the best-ranked passages and for a passage's
-opening sentence, which usually states its point. The chosen sentences keep their passage order,
+opening sentence, which usually states its point and answers the section heading above it. The chosen sentences keep their passage order,
 each followed by its passage's marker. Deterministic, no model calls: a few milliseconds.
 """
 
@@ -22,6 +22,7 @@ __all__ = ["ExtractiveAnswerer"]
 
 _MIN_CHARS = 25
 _MAX_CHARS = 400
+_SHORT_CHARS = 80
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +42,12 @@ def _units(text: str) -> list[str]:
             units[-1] = f"{units[-1]} {sentence.lstrip('-•* ').rstrip('.;')};"
         else:
             units.append(sentence)
-    return [u.rstrip(";") + ("." if u.endswith(";") else "") for u in units]
+    return [_plain(u.rstrip(";") + ("." if u.endswith(";") else "")) for u in units]
+
+
+def _plain(text: str) -> str:
+    """Drop Markdown emphasis, which reads as noise when a sentence is quoted on its own."""
+    return re.sub(r"(\*\*|__)(.+?)\1", r"\2", text).replace("**", "")
 
 
 class ExtractiveAnswerer:
@@ -55,7 +61,7 @@ class ExtractiveAnswerer:
     def draft(self, question: str, passages: Sequence[Passage]) -> Draft:
         wanted = set(terms(question))
         candidates = [
-            _Candidate(no, pos, unit, frozenset(terms(unit)))
+            _Candidate(no, pos, unit, frozenset(terms(unit)) | (_heading_terms(passage) if pos == 0 else frozenset()))
             for no, passage in enumerate(passages, start=1)
             for pos, unit in enumerate(_units(passage.text))
             if _MIN_CHARS <= len(unit) <= _MAX_CHARS and not unit.startswith("#")
@@ -72,13 +78,25 @@ class ExtractiveAnswerer:
             return overlap + rank_bonus + lead_bonus
 
         ranked = sorted(candidates, key=lambda c: (-score(c), c.passage_no, c.position))
-        chosen = ranked[: self._max_sentences]
+        # The best sentence always; more only when they share a word with the question. A short best
+        # sentence ("De Maatschappelijke Impact Afweging.") is followed by the one after it, which explains it.
+        best = ranked[0]
+        follow = [c for c in candidates if (c.passage_no, c.position) == (best.passage_no, best.position + 1)]
+        extra = follow if len(best.text) < _SHORT_CHARS else []
+        rest = [c for c in ranked[1:] if c.terms & wanted and c not in extra]
+        chosen = ([best, *extra] + rest)[: self._max_sentences]
         # Without any shared word, only the top passage's opening is quoted: it is what retrieval found.
-        if not any(c.terms & wanted for c in chosen):
+        if not chosen[0].terms & wanted:
             chosen = [c for c in candidates if c.passage_no == 1][:1] or chosen[:1]
         chosen.sort(key=lambda c: (c.passage_no, c.position))
         text = " ".join(f"{_as_sentence(c.text)} [{c.passage_no}]" for c in chosen)
         return Draft(text, self.name)
+
+
+def _heading_terms(passage: Passage) -> frozenset[str]:
+    """A section's opening sentence answers its heading ("## Wat is de MIA?"), so it inherits the heading's words."""
+    section = passage.chunk.section
+    return frozenset(terms(section.rsplit(" > ", 1)[-1])) if section else frozenset()
 
 
 def _as_sentence(text: str) -> str:

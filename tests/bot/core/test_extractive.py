@@ -44,3 +44,9 @@ def test_list_stays_with_its_introduction() -> None:
 
 def test_no_usable_sentence_gives_an_empty_draft() -> None:
     assert ExtractiveAnswerer().draft("Wat?", [make_passage("p", "Kort.")]).text == ""
+
+
+def test_markdown_emphasis_is_not_quoted() -> None:
+    passages = [make_passage("p", "De VNG werkt samen met:\n- **de politie**;\n- **het CCV**: het Centrum voor Criminaliteitspreventie.")]
+    draft = ExtractiveAnswerer(max_sentences=1).draft("Met wie werkt de VNG samen?", passages)
+    assert "**" not in draft.text and "de politie" in draft.text

