@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapters.chroma import ChromaStore
 from bot.adapters.db import create_engine, migrate
 from bot.adapters.embeddings import NamedEmbeddings, build_embeddings
-from bot.adapters.llm import OpenAIChatModel
 from bot.adapters.search import Bm25Index, DenseSearch
 from bot.adapters.state import AnswerStore, ConversationStore, IngestLog, KeyValueStore
 from bot.config import Settings
@@ -89,6 +88,9 @@ def build_answerer(services: Services, *, warm: bool = True) -> AnswerPipeline:
     )
     llm = None
     if settings.llm.base_url:
+        # Imported here: langchain-openai takes ~0.7 s to import and most runs have no LLM.
+        from bot.adapters.llm import OpenAIChatModel
+
         llm = LLMAnswerer(OpenAIChatModel(settings.llm), timeout_s=settings.llm.timeout_s)
     return AnswerPipeline(
         retriever,
