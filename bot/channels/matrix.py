@@ -1,0 +1,282 @@
+"""The Matrix channel: a matrix-nio client (end-to-end encryption on) that implements `Channel`.
+
+Start-up: log in (see `matrix_session`), one full-state sync whose timeline is *not* delivered
+(it holds history), then long-poll syncs. Each sync's messages are handed to the handler as tasks
+(a slow answer never blocks syncing); the sync token is stored after they were dispatched, so a
+restart neither repeats nor skips a sync. Messages older than the start, from the bot itself, from
+other bots (`m.notice`) or from users outside `allowed_users`/`allowed_servers` are dropped; invites
+from allowed users are joined, other invites declined. Network failures are retried with jittered
+backoff capped at `max_backoff_s`; the homeserver refusing a call raises `ChannelError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import aiohttp
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    DirectRoomsResponse,
+    ErrorResponse,
+    InviteMemberEvent,
+    MegolmEvent,
+    ReactionEvent,
+    RoomMessageText,
+    RoomSendResponse,
+    SyncResponse,
+)
+from nio.exceptions import LocalProtocolError, SendRetryError
+
+from bot.channels.base import ConversationRef, Feedback, IncomingMessage, MessageHandler, Reply, UserId
+from bot.channels.matrix_events import reaction_vote, strip_mention, thread_root, user_allowed
+from bot.channels.matrix_render import render_content
+from bot.channels.matrix_session import log_in
+from bot.config import MatrixSettings
+from bot.core.backoff import backoff_delays
+from bot.errors import ChannelError
+
+__all__ = ["KeyValue", "MatrixChannel"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_RETRYABLE = (aiohttp.ClientError, TimeoutError, OSError)
+
+
+class KeyValue(Protocol):
+    """Where the sync token and the set of direct chats are kept (`KeyValueStore` fits)."""
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def set(self, key: str, value: str) -> None: ...
+
+
+def _check(resp: object, what: str) -> None:
+    if isinstance(resp, ErrorResponse):
+        transport = getattr(resp, "transport_response", None)
+        raise ChannelError(
+            "matrix", f"{what}: {resp}", status=getattr(transport, "status", None), errcode=resp.status_code
+        )
+
+
+class MatrixChannel:
+    """`Channel` on Matrix. `store_dir` holds the device's crypto store and session; `kv` the sync token."""
+
+    name = "matrix"
+
+    def __init__(self, cfg: MatrixSettings, store_dir: Path, kv: KeyValue) -> None:
+        if not cfg.homeserver or not cfg.user_id:
+            raise ChannelError("matrix", "matrix.homeserver and matrix.user_id must be set")
+        self._cfg = cfg
+        self._store_dir = store_dir
+        self._kv = kv
+        self._user_id = cfg.user_id
+        self._token_key = f"matrix.next_batch.{cfg.user_id}"
+        self._direct_key = f"matrix.direct.{cfg.user_id}"
+        self._direct: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._start_ms = 0
+        self._client: AsyncClient | None = None
+        self.ready = asyncio.Event()
+        """Set once the first sync is done and messages are being delivered (tests and health checks)."""
+
+    @property
+    def client(self) -> AsyncClient:
+        if self._client is None:
+            raise ChannelError("matrix", "not connected")
+        return self._client
+
+    async def _call(self, what: str, request: Awaitable[T], timeout_s: float | None = None) -> T:
+        """One request with the configured timeout; error responses become `ChannelError`."""
+        try:
+            async with asyncio.timeout(timeout_s or self._cfg.request_timeout_s):
+                resp = await request
+        except (LocalProtocolError, SendRetryError) as exc:
+            raise ChannelError("matrix", f"{what}: {exc}") from exc
+        _check(resp, what)
+        return resp
+
+    async def _retrying(self, what: str, step: Callable[[], Awaitable[T]]) -> T:
+        """Run `step` until it succeeds, sleeping a jittered, capped backoff after network failures."""
+        delays = backoff_delays(cap_s=self._cfg.max_backoff_s)
+        while True:
+            try:
+                return await step()
+            except _RETRYABLE as exc:
+                delay = next(delays)
+                log.warning("matrix: %s failed (%s: %s); retrying in %.1f s", what, type(exc).__name__, exc, delay)
+            except ChannelError as exc:
+                if exc.status is not None and exc.status < 500 and exc.status != 429:
+                    raise
+                delay = next(delays)
+                log.warning("matrix: %s failed (%s); retrying in %.1f s", what, exc, delay)
+            await asyncio.sleep(delay)
+
+    async def run(self, on_message: MessageHandler) -> None:
+        """Deliver messages to `on_message` until cancelled; in-flight handlers are cancelled on exit."""
+        self._store_dir.mkdir(parents=True, exist_ok=True)
+        config = AsyncClientConfig(
+            encryption_enabled=True,
+            store_sync_tokens=False,
+            max_timeouts=0,
+            max_limit_exceeded=3,
+            request_timeout=self._cfg.request_timeout_s,
+        )
+        self._client = AsyncClient(
+            self._cfg.homeserver or "", self._user_id, store_path=str(self._store_dir), config=config
+        )
+        self._start_ms = int(time.time() * 1000)
+        try:
+            await self._retrying("login", lambda: log_in(self.client, self._cfg, self._store_dir))
+            await self._retrying("first sync", self._first_sync)
+            self.ready.set()
+            log.info("matrix: syncing as %s", self._user_id)
+            while True:
+                await self._retrying("sync", lambda: self._sync(on_message))
+        finally:
+            self.ready.clear()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self.client.close()
+
+    async def _first_sync(self) -> None:
+        since = await self._kv.get(self._token_key)
+        resp = await self._call("sync", self.client.sync(timeout=0, since=since, full_state=True))
+        assert isinstance(resp, SyncResponse)
+        stored = await self._kv.get(self._direct_key)
+        self._direct = set(json.loads(stored)) if stored else set()
+        async with asyncio.timeout(self._cfg.request_timeout_s):
+            listed = await self.client.list_direct_rooms()  # an error here means "no m.direct yet"
+        if isinstance(listed, DirectRoomsResponse):
+            self._direct.update(r for rooms in listed.rooms.values() for r in rooms)
+        await self._housekeeping()
+        await self._handle_invites(resp)
+        await self._kv.set(self._token_key, resp.next_batch)
+
+    async def _sync(self, on_message: MessageHandler) -> None:
+        timeout_s = self._cfg.sync_timeout_ms / 1000 + self._cfg.request_timeout_s
+        resp = await self._call("sync", self.client.sync(timeout=self._cfg.sync_timeout_ms), timeout_s=timeout_s)
+        assert isinstance(resp, SyncResponse)
+        await self._housekeeping()
+        await self._handle_invites(resp)
+        for room_id, info in resp.rooms.join.items():
+            for event in info.timeline.events:
+                msg = self._incoming(room_id, event)
+                if msg is not None:
+                    self._spawn(on_message, msg)
+        await self._kv.set(self._token_key, resp.next_batch)
+
+    async def _housekeeping(self) -> None:
+        """What `sync_forever` does between syncs for end-to-end encryption: keys and to-device messages."""
+        client = self.client
+        await self._call("to-device", client.send_to_device_messages())
+        if client.should_upload_keys:
+            await self._call("keys upload", client.keys_upload())
+        if client.should_query_keys:
+            await self._call("keys query", client.keys_query())
+        if client.should_claim_keys:
+            await self._call("keys claim", client.keys_claim(client.get_users_for_key_claiming()))
+
+    def _allowed(self, user_id: str) -> bool:
+        return user_allowed(user_id, self._user_id, self._cfg.allowed_users, self._cfg.allowed_servers)
+
+    async def _handle_invites(self, resp: SyncResponse) -> None:
+        for room_id, info in resp.rooms.invite.items():
+            invite = next(
+                (
+                    e
+                    for e in info.invite_state
+                    if isinstance(e, InviteMemberEvent) and e.state_key == self._user_id and e.membership == "invite"
+                ),
+                None,
+            )
+            inviter = invite.sender if invite is not None else ""
+            try:
+                if invite is not None and self._allowed(inviter):
+                    if invite.content.get("is_direct"):
+                        self._direct.add(room_id)
+                        await self._kv.set(self._direct_key, json.dumps(sorted(self._direct)))
+                    await self._call("join", self.client.join(room_id))
+                    log.info("matrix: joined %s on invite of %s", room_id, inviter)
+                else:
+                    await self._call("decline", self.client.room_leave(room_id))
+                    log.warning("matrix: declined invite to %s from %s", room_id, inviter or "unknown")
+            except ChannelError as exc:
+                log.warning("matrix: could not answer invite to %s: %s", room_id, exc)
+
+    def _incoming(self, room_id: str, event: object) -> IncomingMessage | None:
+        """The message for the core, or None if the bot must not see this event."""
+        sender = getattr(event, "sender", "")
+        if sender == self._user_id or not self._allowed(sender):
+            return None
+        if getattr(event, "server_timestamp", 0) < self._start_ms:
+            return None
+        if isinstance(event, MegolmEvent):
+            log.warning("matrix: could not decrypt %s in %s (session %s)", event.event_id, room_id, event.session_id)
+            return None
+        sent_at = datetime.fromtimestamp(event.server_timestamp / 1000, UTC)  # type: ignore[attr-defined]
+        room = self.client.rooms.get(room_id)
+        is_private = room_id in self._direct
+        if isinstance(event, ReactionEvent):
+            vote = reaction_vote(event.key)
+            if vote is None:
+                return None
+            return IncomingMessage(
+                ref=ConversationRef(self.name, room_id),
+                message_id=event.event_id,
+                sender=UserId(sender),
+                text="",
+                is_private=is_private,
+                sent_at=sent_at,
+                feedback=Feedback(positive=vote, message_id=event.reacts_to),
+            )
+        if not isinstance(event, RoomMessageText):  # notices, emotes, media, state: not for the bot
+            return None
+        content: dict[str, Any] = event.source.get("content", {})
+        own_name = room.user_name(self._user_id) if room is not None else None
+        text, mentioned = strip_mention(event.body, content, self._user_id, own_name)
+        if not (is_private or mentioned or text.startswith("!")):
+            return None
+        thread = thread_root(content, event.event_id)
+        return IncomingMessage(
+            ref=ConversationRef(self.name, room_id, thread_id=thread, reply_to=event.event_id),
+            message_id=event.event_id,
+            sender=UserId(sender),
+            text=text,
+            is_private=is_private,
+            sent_at=sent_at,
+            sender_name=room.user_name(sender) if room is not None else None,
+        )
+
+    def _spawn(self, on_message: MessageHandler, msg: IncomingMessage) -> None:
+        async def deliver() -> None:
+            try:
+                await on_message(msg)
+            except Exception:
+                log.exception("matrix: handler failed for %s", msg.message_id)
+
+        task = asyncio.create_task(deliver(), name=f"matrix:{msg.message_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def send(self, to: ConversationRef, reply: Reply) -> str | None:
+        """Post `reply` into `to` (in its thread, if any); returns the event id. Raises `ChannelError`."""
+        content = render_content(to, reply)
+        resp = await self._call(
+            "send",
+            self.client.room_send(to.conversation_id, "m.room.message", content, ignore_unverified_devices=True),
+        )
+        assert isinstance(resp, RoomSendResponse)
+        return str(resp.event_id)
+
+    async def typing(self, to: ConversationRef, active: bool) -> None:
+        await self._call("typing", self.client.room_typing(to.conversation_id, active, timeout=30_000))

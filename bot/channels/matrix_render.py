@@ -1,0 +1,65 @@
+"""Matrix message content for replies: a threaded reply with a plain body and an escaped HTML body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import prompts
+from bot.channels.base import AnswerReply, ConversationRef, Reply
+from bot.core.models import Answer
+
+__all__ = ["render_content"]
+
+
+def _relation(to: ConversationRef) -> dict[str, Any] | None:
+    if to.thread_id is not None:
+        return {
+            "rel_type": "m.thread",
+            "event_id": to.thread_id,
+            "is_falling_back": True,
+            "m.in_reply_to": {"event_id": to.reply_to or to.thread_id},
+        }
+    if to.reply_to is not None:
+        return {"m.in_reply_to": {"event_id": to.reply_to}}
+    return None
+
+
+def _safe_url(url: str | None) -> str | None:
+    return url if url and url.lower().startswith(("https://", "http://")) else None
+
+
+def _html(answer: Answer) -> str:
+    paragraphs = [p.splitlines() for p in answer.text.split("\n\n") if p.strip()]
+    sources = [
+        {
+            "ref": c.ref,
+            "title": c.passage.doc.title,
+            "url": _safe_url(c.passage.doc.url),
+            "section": c.passage.chunk.section,
+            "page": c.passage.chunk.page,
+            "version": c.passage.doc.version,
+        }
+        for c in answer.citations
+    ]
+    return prompts.render("matrix_answer.html.j2", paragraphs=paragraphs, sources=sources)
+
+
+def render_content(to: ConversationRef, reply: Reply) -> dict[str, Any]:
+    """`m.room.message` content for `reply`: answers get HTML with linked sources; all are `m.notice`
+    unless a `TextReply` asks otherwise (other bots ignore notices, so bots never talk in circles).
+    """
+    content: dict[str, Any]
+    if isinstance(reply, AnswerReply):
+        content = {
+            "msgtype": "m.notice",
+            "body": prompts.render("answer.nl.j2", answer=reply.answer),
+            "format": "org.matrix.custom.html",
+            "formatted_body": _html(reply.answer),
+        }
+    else:
+        content = {"msgtype": "m.notice" if reply.notice else "m.text", "body": reply.text}
+    content["m.mentions"] = {}
+    relation = _relation(to)
+    if relation is not None:
+        content["m.relates_to"] = relation
+    return content

@@ -1,0 +1,197 @@
+"""The Matrix channel against a real Synapse: threads, mentions, direct chats, encryption, restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from nio import MegolmEvent, RoomMessageNotice
+
+from bot import prompts
+from tests.bot.channels.matrix_harness import Bot, Official, TcpProxy, eventually
+from tests.synapse import Synapse, free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(120)]
+
+
+class World:
+    def __init__(self, synapse: Synapse, tmp: Path) -> None:
+        self.synapse = synapse
+        self.tmp = tmp
+        tag = uuid.uuid4().hex[:8]
+        self.bot_id = synapse.register(f"bot-{tag}")
+        self.official_id = synapse.register(f"ambtenaar-{tag}")
+        self.bots: list[Bot] = []
+        self.officials: list[Official] = []
+
+    def bot(self, **kw: object) -> Bot:
+        bot = Bot(self.synapse.url, self.bot_id, self.tmp / "bot", **kw)  # type: ignore[arg-type]
+        self.bots.append(bot)
+        return bot
+
+    async def official(self, user_id: str | None = None) -> Official:
+        user_id = user_id or self.official_id
+        official = Official(self.synapse.url, user_id, self.tmp / f"official-{user_id}")
+        await official.start()
+        self.officials.append(official)
+        return official
+
+
+@pytest.fixture
+async def world(synapse: Synapse, tmp_path: Path) -> AsyncIterator[World]:
+    w = World(synapse, tmp_path)
+    yield w
+    for bot in w.bots:
+        await bot.stop()
+    for official in w.officials:
+        await official.stop()
+
+
+@pytest.fixture
+def quiet_period() -> Iterator[float]:
+    yield 1.5
+
+
+async def answered(official: Official, question_id: str) -> RoomMessageNotice:
+    replies = await eventually(lambda: official.replies_to(question_id), what=f"an answer to {question_id}")
+    reply = replies[0]
+    assert isinstance(reply, RoomMessageNotice), reply
+    return reply
+
+
+async def test_room_mention_gets_threaded_cited_answer(world: World, quiet_period: float) -> None:
+    bot = world.bot()
+    await bot.start()
+    official = await world.official()
+    room = await official.room(world.bot_id)
+    ignored = await official.say(room, "Gewoon een praatje in de ruimte")
+    question = await official.say(room, f"{world.bot_id}: Wat is een MIA?", mention=world.bot_id)
+    reply = await answered(official, question)
+    rel = reply.source["content"]["m.relates_to"]
+    assert rel["rel_type"] == "m.thread" and rel["event_id"] == question and rel["is_falling_back"] is True
+    assert rel["m.in_reply_to"]["event_id"] == question
+    html = reply.source["content"]["formatted_body"]
+    assert '<a href="https://example.org/mia?a=1&amp;b=2">MIA &amp; co</a>, Stap 1, p. 3' in html
+    assert "Bronnen" in reply.body and "[1]" in reply.body
+    assert bot.answerer.calls[0][0] == "Wat is een MIA?"
+    # a follow-up in the thread carries the earlier question as context
+    thread = {"m.relates_to": {"rel_type": "m.thread", "event_id": question}}
+    follow = await official.say(room, "!vraag En wie voert die uit?", **thread)
+    await answered(official, follow)
+    assert bot.answerer.calls[1] == ("En wie voert die uit?", bot.answerer.calls[0][1], "Wat is een MIA?")
+    await asyncio.sleep(quiet_period)
+    assert official.replies_to(ignored) == []
+    assert len(bot.answerer.calls) == 2
+
+
+async def test_vraag_command_in_room_and_too_long_notice(world: World) -> None:
+    bot = world.bot()
+    await bot.start()
+    official = await world.official()
+    room = await official.room(world.bot_id)
+    question = await official.say(room, "!vraag Wat doet het OMO?")
+    await answered(official, question)
+    long = await official.say(room, "!vraag " + "x" * 5000)
+    notice = await answered(official, long)
+    assert notice.body == prompts.render("too_long.nl.j2", length=5007, limit=4000)
+    assert len(bot.answerer.calls) == 1
+
+
+async def test_direct_chat_needs_no_mention(world: World) -> None:
+    bot = world.bot()
+    await bot.start()
+    official = await world.official()
+    room = await official.room(world.bot_id, direct=True)
+    question = await official.say(room, "Wat is een MIA?")
+    await answered(official, question)
+
+
+async def test_encrypted_room_is_answered_encrypted(world: World) -> None:
+    bot = world.bot()
+    await bot.start()
+    official = await world.official()
+    room = await official.room(world.bot_id, direct=True, encrypted=True)
+    question = await official.say(room, "Wat is een MIA?")
+    reply = await answered(official, question)
+    assert reply.decrypted and "Bronnen" in reply.body
+    assert not [e for _, e in official.events if isinstance(e, MegolmEvent)]
+
+
+async def test_reaction_feedback_is_stored(world: World) -> None:
+    bot = world.bot()
+    await bot.start()
+    official = await world.official()
+    room = await official.room(world.bot_id, direct=True)
+    question = await official.say(room, "Wat is een MIA?")
+    reply = await answered(official, question)
+    content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": reply.event_id, "key": "👍️"}}
+    await official.client.room_send(room, "m.reaction", content, ignore_unverified_devices=True)
+    assert bot.answers is not None
+    record = await bot.answers.find(message_id=reply.event_id)
+    assert record is not None and record.thread_id == question and record.doc_ids == ("mia.md", "agenda.md")
+    answers = bot.answers
+    votes = await eventually(lambda: answers.feedback_for(record.answer_id), what="feedback")
+    assert votes == [(world.official_id, True)]
+
+
+async def test_restart_neither_repeats_nor_answers_old_messages(world: World, quiet_period: float) -> None:
+    bot = world.bot()
+    await bot.start()
+    official = await world.official()
+    room = await official.room(world.bot_id, direct=True)
+    first = await official.say(room, "Eerste vraag")
+    await answered(official, first)
+    device = json.loads((bot.data_dir / "matrix" / "session.json").read_text())["device_id"]
+    await bot.stop()
+    while_down = await official.say(room, "Vraag terwijl de bot uit staat")
+    again = world.bot()
+    await again.start()
+    second = await official.say(room, "Tweede vraag")
+    await answered(official, second)
+    await asyncio.sleep(quiet_period)
+    assert len(official.replies_to(first)) == 1
+    assert official.replies_to(while_down) == []
+    assert [c[0] for c in again.answerer.calls] == ["Tweede vraag"]
+    assert again.channel is not None and again.channel.client.device_id == device
+
+
+async def test_invite_from_disallowed_user_is_declined(world: World) -> None:
+    bot = world.bot(allowed_users=[world.official_id], allowed_servers=["elders.example"])
+    await bot.start()
+    stranger_id = world.synapse.register(f"vreemde-{uuid.uuid4().hex[:8]}")
+    stranger = await world.official(stranger_id)
+    resp = await stranger.client.room_create(invite=[world.bot_id])
+    room_id = resp.room_id  # type: ignore[union-attr]
+
+    async def declined() -> bool:
+        state = await stranger.client.room_get_state_event(room_id, "m.room.member", world.bot_id)
+        return getattr(state, "content", {}).get("membership") == "leave"
+
+    await eventually(declined, what="the invite to be declined")
+    official = await world.official()
+    room = await official.room(world.bot_id)  # the allowed user is still served
+    question = await official.say(room, "!vraag Wat is een MIA?")
+    await answered(official, question)
+
+
+async def test_homeserver_down_at_start_is_retried(world: World) -> None:
+    proxy = TcpProxy(free_port(), world.synapse.port)
+    bot = world.bot()
+    bot.homeserver = f"http://127.0.0.1:{proxy.port}"
+    await bot.start(wait=False)
+    await asyncio.sleep(1.5)  # several failed attempts
+    assert bot.channel is not None and not bot.channel.ready.is_set()
+    await proxy.start()
+    try:
+        await bot.wait_ready()
+        official = await world.official()
+        room = await official.room(world.bot_id, direct=True)
+        question = await official.say(room, "Wat is een MIA?")
+        await answered(official, question)
+    finally:
+        await bot.stop()
+        await proxy.stop()
