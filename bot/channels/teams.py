@@ -110,7 +110,8 @@ class TeamsChannel:
         self._adapter = CloudAdapter(connection_manager=manager)
         self._adapter.on_turn_error = None  # errors propagate to us; the SDK default posts them to the user
         self._agent = TeamsAgent(self)
-        self._references: dict[str, ConversationReference] = {}
+        self._references: dict[str, ConversationReference] = {}  # newest reference per conversation
+        self._saved: dict[str, ConversationReference] = {}  # what this instance wrote to the store
         self._handler: MessageHandler | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -166,6 +167,8 @@ class TeamsChannel:
         reference.activity_id = None  # a reference names the conversation, not one message in it
         conversation_id = activity.conversation.id
         self._references[conversation_id] = reference
+        if self._saved.get(conversation_id) == reference:
+            return  # stored already by this instance; spares a database write per message
         sender = activity.from_property
         record = ConversationRecord(
             channel=CHANNEL,
@@ -176,6 +179,7 @@ class TeamsChannel:
         )
         try:
             await self._conversations.save(record, self._clock())
+            self._saved[conversation_id] = reference
         except StoreError:  # the answer still goes out from the in-memory reference
             log.exception("teams: could not store the reference of conversation %s", conversation_id)
 
