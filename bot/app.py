@@ -7,22 +7,44 @@ scheduler start and stop with it through `cleanup_ctx`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.chroma import ChromaStore
+from bot.adapters.conversation_stores import ChromaSources, StateAnswerLog, StateConversationLog
 from bot.adapters.db import create_engine, migrate
 from bot.adapters.embeddings import NamedEmbeddings, build_embeddings
 from bot.adapters.search import Bm25Index, DenseSearch
 from bot.adapters.state import AnswerStore, ConversationStore, IngestLog, KeyValueStore
+from bot.channels.base import Channel
+from bot.channels.matrix import MatrixChannel
 from bot.config import Settings
+from bot.core.answering import Answerer
+from bot.core.conversation import Conversation
 from bot.core.pipeline import AnswerPipeline, LLMAnswerer
 from bot.core.retrieval import HybridRetriever
 
-__all__ = ["Services", "build_answerer", "open_services", "open_store"]
+__all__ = [
+    "CHANNELS",
+    "CHANNEL_FACTORIES",
+    "CONVERSATION",
+    "SERVICES",
+    "ChannelFactory",
+    "Services",
+    "build_answerer",
+    "build_app",
+    "matrix_channel",
+    "open_services",
+    "open_store",
+]
+
+log = logging.getLogger(__name__)
 
 
 def open_store(settings: Settings) -> tuple[ChromaStore, NamedEmbeddings]:
@@ -99,3 +121,87 @@ def build_answerer(services: Services, *, warm: bool = True) -> AnswerPipeline:
         max_sentences=settings.answer.max_sentences,
         llm=llm,
     )
+
+
+ChannelFactory = Callable[["Services"], Channel | None]
+"""Builds one channel from the services, or returns None when that channel is not configured."""
+
+SERVICES = web.AppKey("services", Services)
+CONVERSATION = web.AppKey("conversation", Conversation)
+CHANNELS = web.AppKey("channels", dict[str, Channel])
+_CHANNEL_TASKS = web.AppKey("channel_tasks", dict[str, "asyncio.Task[None]"])
+
+
+def matrix_channel(services: Services) -> Channel | None:
+    """The Matrix channel if `matrix.homeserver` is set; its device and crypto store live in `<data_dir>/matrix`."""
+    cfg = services.settings.matrix
+    if not cfg.homeserver:
+        return None
+    return MatrixChannel(cfg, services.settings.data_dir / "matrix", services.kv)
+
+
+CHANNEL_FACTORIES: list[ChannelFactory] = [matrix_channel]
+"""Every channel `onrust serve` can run; a channel adds its factory here (Teams also adds its routes)."""
+
+
+async def _run_channel(channel: Channel, conversation: Conversation) -> None:
+    try:
+        await channel.run(conversation.handle)
+    except Exception:
+        log.exception("channel %s stopped", channel.name)
+        raise
+
+
+def build_app(
+    settings: Settings,
+    *,
+    channel_factories: Sequence[ChannelFactory] | None = None,
+    answerer_factory: Callable[[Services], Answerer] = build_answerer,
+) -> web.Application:
+    """The server of `onrust serve`: every configured channel delivering to one `Conversation`, and
+    `GET /healthz`. Services open and channels start with the app (`cleanup_ctx`) and stop with it.
+    """
+    factories = list(CHANNEL_FACTORIES if channel_factories is None else channel_factories)
+    app = web.Application()
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        async with open_services(settings) as services:
+            answerer = await asyncio.to_thread(answerer_factory, services)  # loads models: off the loop
+            channels = {c.name: c for c in (f(services) for f in factories) if c is not None}
+            omo_room = settings.matrix.omo_room
+            conversation = Conversation(
+                answerer,
+                StateAnswerLog(services.answers, services.engine),
+                StateConversationLog(services.conversations),
+                ChromaSources(services.store, settings.store.timeout_s),
+                channels,
+                omo={("matrix", omo_room)} if omo_room else (),
+                max_question_chars=settings.answer.max_question_chars,
+            )
+            app[SERVICES] = services
+            app[CONVERSATION] = conversation
+            app[CHANNELS] = channels
+            tasks = {
+                name: asyncio.create_task(_run_channel(c, conversation), name=f"channel:{name}")
+                for name, c in channels.items()
+            }
+            app[_CHANNEL_TASKS] = tasks
+            log.info("serving channels: %s", ", ".join(channels) or "none")
+            try:
+                yield
+            finally:
+                for task in tasks.values():
+                    task.cancel()
+                await asyncio.gather(*tasks.values(), return_exceptions=True)
+
+    app.cleanup_ctx.append(lifecycle)
+    app.router.add_get("/healthz", _healthz)
+    return app
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    """200 with each channel's state while every channel runs; 503 once one has stopped."""
+    tasks = request.app[_CHANNEL_TASKS]
+    states = {name: "stopped" if task.done() else "running" for name, task in tasks.items()}
+    ok = all(state == "running" for state in states.values())
+    return web.json_response({"ok": ok, "channels": states}, status=200 if ok else 503)
