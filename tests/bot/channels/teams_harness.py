@@ -54,6 +54,8 @@ class FakeConnector:
     posted: list[Posted] = field(default_factory=list)
     jwks: dict[str, Any] = field(default_factory=lambda: {"keys": []})
     url: str = ""
+    delay_s: float = 0.0
+    status: int = 201
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -66,6 +68,10 @@ class FakeConnector:
 
     async def _post(self, request: web.Request) -> web.Response:
         body = await request.json()
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        if self.status >= 400:
+            return web.json_response({"error": {"code": "Refused", "message": "no"}}, status=self.status)
         posted = Posted(
             conversation_id=request.match_info["conv"],
             reply_to=request.match_info.get("reply_to"),
@@ -75,7 +81,7 @@ class FakeConnector:
         async with self._changed:
             self.posted.append(posted)
             self._changed.notify_all()
-        return web.json_response({"id": f"bot-activity-{next(self._ids)}"}, status=201)
+        return web.json_response({"id": f"bot-activity-{next(self._ids)}"}, status=self.status)
 
     async def _jwks(self, _request: web.Request) -> web.Response:
         return web.json_response(self.jwks)

@@ -29,6 +29,7 @@ from bot.channels.teams import TeamsChannel
 from bot.config import TeamsSettings
 from bot.core.conversation import Conversation
 from bot.core.models import Chunk, DocId, DocumentInfo, Passage, chunk_id_for
+from bot.errors import ChannelError
 from tests.bot.channels.teams_harness import (
     BOT_ID,
     FakeConnector,
@@ -205,8 +206,6 @@ async def test_proactive_send_from_a_fresh_instance_uses_the_stored_reference(
 
 
 async def test_send_to_an_unknown_conversation_is_a_channel_error(engine: AsyncEngine) -> None:
-    from bot.errors import ChannelError
-
     channel = TeamsChannel(ANONYMOUS, ConversationStore(engine))
     with pytest.raises(ChannelError):
         await channel.send(ConversationRef("teams", "a:never-seen"), TextReply("hallo"))
@@ -305,3 +304,20 @@ async def test_anonymous_mode_warns_at_start(engine: AsyncEngine, caplog: pytest
         assert bot.channel.anonymous
         await asyncio.sleep(0.05)
     assert any(r.levelno == logging.WARNING and "ANONYMOUS" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_slow_or_refusing_connector_is_a_channel_error(engine: AsyncEngine, connector: FakeConnector) -> None:
+    settings = TeamsSettings(enabled=True, allow_anonymous=True, request_timeout_s=0.3)
+    async with running_bot(settings, ConversationStore(engine), core(engine, FakeAnswerer(PASSAGES))) as bot:
+        connector.status = 503  # the core's answer and apology both fail; the turn itself was accepted
+        assert await bot.post(message_activity(connector.url, "Wat is de agenda?", activity_id="701")) == 202
+        await asyncio.sleep(0.2)
+        ref = ConversationRef("teams", "a:personal-chat-1", reply_to="701")
+        with pytest.raises(ChannelError) as refused:
+            await bot.channel.send(ref, TextReply("hallo"))
+        assert refused.value.status == 503
+        connector.status, connector.delay_s = 201, 1.0
+        started = time.perf_counter()
+        with pytest.raises(ChannelError, match="timed out"):
+            await bot.channel.send(ref, TextReply("hallo"))
+        assert time.perf_counter() - started < 0.9
