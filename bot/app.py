@@ -24,6 +24,7 @@ from bot.adapters.search import Bm25Index, DenseSearch
 from bot.adapters.state import AnswerStore, ConversationStore, IngestLog, KeyValueStore
 from bot.channels.base import Channel
 from bot.channels.matrix import MatrixChannel
+from bot.channels.teams import TeamsChannel, teams_routes
 from bot.config import Settings
 from bot.core.answering import Answerer
 from bot.core.conversation import Conversation
@@ -117,6 +118,7 @@ def build_answerer(services: Services, *, warm: bool = True) -> AnswerPipeline:
     return AnswerPipeline(
         retriever,
         min_similarity=cfg.min_similarity,
+        no_overlap_margin=cfg.no_overlap_margin,
         max_passages=settings.answer.max_passages,
         max_sentences=settings.answer.max_sentences,
         llm=llm,
@@ -140,7 +142,13 @@ def matrix_channel(services: Services) -> Channel | None:
     return MatrixChannel(cfg, services.settings.data_dir / "matrix", services.kv)
 
 
-CHANNEL_FACTORIES: list[ChannelFactory] = [matrix_channel]
+def teams_channel(services: Services) -> Channel | None:
+    """The Teams channel if `teams.enabled`; its `POST /api/messages` route is added by `build_app`."""
+    cfg = services.settings.teams
+    return TeamsChannel(cfg, services.conversations) if cfg.enabled else None
+
+
+CHANNEL_FACTORIES: list[ChannelFactory] = [matrix_channel, teams_channel]
 """Every channel `onrust serve` can run; a channel adds its factory here (Teams also adds its routes)."""
 
 
@@ -196,6 +204,13 @@ def build_app(
 
     app.cleanup_ctx.append(lifecycle)
     app.router.add_get("/healthz", _healthz)
+    if settings.teams.enabled and teams_channel in factories:
+        # Routes must exist before the app starts; the channel itself is created in `lifecycle`.
+        def current_teams() -> TeamsChannel | None:
+            found = app.get(CHANNELS, {}).get("teams")
+            return found if isinstance(found, TeamsChannel) else None
+
+        app.add_subapp("/api", teams_routes(settings.teams, current_teams))
     return app
 
 

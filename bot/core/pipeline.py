@@ -19,6 +19,7 @@ from bot.core.citations import CitedText, Draft, cite
 from bot.core.extractive import ExtractiveAnswerer
 from bot.core.models import Access, Answer, Passage, Retrieval
 from bot.core.retrieval import Retriever
+from bot.core.text import terms
 from bot.errors import GenerationError
 
 __all__ = ["AnswerPipeline", "ChatModel", "LLMAnswerer"]
@@ -63,15 +64,21 @@ class AnswerPipeline:
         retriever: Retriever,
         *,
         min_similarity: float,
+        no_overlap_margin: float = 0.0,
         max_passages: int = 4,
         max_sentences: int = 3,
         llm: LLMAnswerer | None = None,
     ) -> None:
         self._retriever = retriever
         self._min_similarity = min_similarity
+        self._no_overlap_margin = no_overlap_margin
         self._max_passages = max_passages
         self._extractive = ExtractiveAnswerer(max_sentences)
         self._llm = llm
+
+    @property
+    def retriever(self) -> Retriever:
+        return self._retriever
 
     async def answer(self, question: str, *, access: frozenset[Access] = PUBLIC, context: str | None = None) -> Answer:
         question = question.strip()
@@ -113,10 +120,23 @@ class AnswerPipeline:
         )
 
     def _supported(self, retrieval: Retrieval) -> bool:
+        """Strong enough evidence: the top cosine clears the threshold, by a margin if no word is shared.
+
+        Off-topic questions share no content word with what they retrieve; requiring a little more
+        similarity from those keeps the threshold safe as the corpus grows.
+        """
         if not retrieval.passages:
             return False
+        top = retrieval.top_similarity
         # Without a dense score (BM25-only mode) there is no calibrated signal: answer what was found.
-        return retrieval.top_similarity is None or retrieval.top_similarity >= self._min_similarity
+        if top is None:
+            return True
+        if top < self._min_similarity:
+            return False
+        if top >= self._min_similarity + self._no_overlap_margin:
+            return True
+        wanted = set(terms(retrieval.question))
+        return any(wanted & set(terms(f"{p.doc.title} {p.chunk.section or ''} {p.text}")) for p in retrieval.passages[:3])
 
     def _refusal(self, question: str, retrieval: Retrieval, reason: str) -> Answer:
         log.info("refusing (%s), top similarity %s", reason, retrieval.top_similarity)

@@ -95,3 +95,11 @@ async def test_follow_up_searches_with_the_earlier_question() -> None:
     retriever = FakeRetriever([MIA])
     await pipeline(retriever).answer("En wie doet dat?", context="Wat is de MIA?")
     assert retriever.questions == ["Wat is de MIA?\nEn wie doet dat?"]
+
+
+async def test_no_shared_word_needs_a_margin_above_the_threshold() -> None:
+    near = make_passage("mia.md", "De MIA brengt de impact van beleidskeuzes op onrust in beeld.", similarity=0.81)
+    retriever = FakeRetriever([near])
+    strict = AnswerPipeline(retriever, min_similarity=0.8, no_overlap_margin=0.03)
+    assert not (await strict.answer("Wie won de Tour de France?")).confident
+    assert (await strict.answer("Wat brengt de MIA in beeld?")).confident
