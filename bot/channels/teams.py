@@ -42,7 +42,7 @@ from bot.channels.teams_inbound import CHANNEL, ActivityShapeError, check_activi
 from bot.config import TeamsSettings
 from bot.errors import ChannelError, StoreError
 
-__all__ = ["MESSAGES_PATH", "TeamsChannel", "auth_configuration"]
+__all__ = ["MESSAGES_PATH", "TeamsChannel", "auth_configuration", "teams_routes"]
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,27 @@ async def _auth_failures_are_401(request: web.Request, handler: Callable[..., An
         log.warning("teams: token rejected (%s)", type(exc).__name__)
         return web.json_response({"error": "Invalid token or authentication failed."}, status=401)
     return response
+
+
+def teams_routes(settings: TeamsSettings, channel: Callable[[], TeamsChannel | None]) -> web.Application:
+    """A sub-application with `POST /messages` behind the SDK's JWT middleware, to mount at `/api`.
+
+    `channel` is looked up per request, so the routes can be added when the app is built and the
+    channel created later, once the state database is open; until then (or with no channel) it is a 503.
+    """
+    sub = web.Application(middlewares=[_auth_failures_are_401, jwt_authorization_middleware])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # aiohttp's NotAppKeyWarning: the SDK dictates this key
+        sub[_SDK_CONFIG_KEY] = auth_configuration(settings)
+
+    async def post(request: web.Request) -> web.StreamResponse:
+        current = channel()
+        if current is None:
+            return web.json_response({"error": "the Teams channel is not running yet"}, status=503)
+        return await current.handle_post(request)
+
+    sub.router.add_post("/messages", post)
+    return sub
 
 
 class TeamsAgent:
@@ -123,15 +144,11 @@ class TeamsChannel:
     # -- HTTP side -------------------------------------------------------------------------------
 
     def mount(self, app: web.Application, prefix: str = "/api") -> None:
-        """Add `POST {prefix}/messages` to `app` as a sub-application with its own auth middleware."""
-        sub = web.Application(middlewares=[_auth_failures_are_401, jwt_authorization_middleware])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # aiohttp's NotAppKeyWarning: the SDK dictates this key
-            sub[_SDK_CONFIG_KEY] = self._auth
-        sub.router.add_post("/messages", self._on_post)
-        app.add_subapp(prefix, sub)
+        """Add `POST {prefix}/messages` for this channel to `app` (see `teams_routes`)."""
+        app.add_subapp(prefix, teams_routes(self._settings, lambda: self))
 
-    async def _on_post(self, request: web.Request) -> web.StreamResponse:
+    async def handle_post(self, request: web.Request) -> web.StreamResponse:
+        """The body of `POST /api/messages`, after authentication: shape check, then the SDK turn."""
         if self._handler is None:
             return web.json_response({"error": "the Teams channel is not running yet"}, status=503)
         try:

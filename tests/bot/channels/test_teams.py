@@ -26,7 +26,7 @@ from bot.adapters.db import create_engine, migrate
 from bot.adapters.state import AnswerStore, ConversationStore
 from bot.channels.base import ConversationRef, MessageHandler, TextReply
 from bot.channels.teams import TeamsChannel
-from bot.config import TeamsSettings
+from bot.config import TeamsSettings, load_settings
 from bot.core.conversation import Conversation
 from bot.core.models import Chunk, DocId, DocumentInfo, Passage, chunk_id_for
 from bot.errors import ChannelError
@@ -321,3 +321,32 @@ async def test_a_slow_or_refusing_connector_is_a_channel_error(engine: AsyncEngi
         with pytest.raises(ChannelError, match="timed out"):
             await bot.channel.send(ref, TextReply("hallo"))
         assert time.perf_counter() - started < 0.9
+
+
+async def test_build_app_serves_the_teams_endpoint(tmp_path: Path, connector: FakeConnector) -> None:
+    from aiohttp import ClientSession, ClientTimeout, web
+
+    from bot.app import Services, build_app, teams_channel
+    from bot.core.answering import Answerer
+
+    environ = {"ONRUST_TEAMS__ENABLED": "true", "ONRUST_TEAMS__ALLOW_ANONYMOUS": "true"}
+    settings = load_settings(environ=environ, data_dir=tmp_path)
+
+    def answerer(services: Services) -> Answerer:
+        return FakeAnswerer(PASSAGES)
+
+    runner = web.AppRunner(build_app(settings, channel_factories=[teams_channel], answerer_factory=answerer))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        async with ClientSession(timeout=ClientTimeout(total=10)) as http:
+            async with http.post(f"{url}/api/messages", json=message_activity(connector.url, "Wat is de MIA?")) as resp:
+                assert resp.status == 202
+            (posted,) = await connector.wait_for_messages(1)
+            assert card_of(posted.activity)["version"] == "1.5"
+            async with http.get(f"{url}/healthz") as resp:
+                assert (await resp.json())["channels"] == {"teams": "running"}
+    finally:
+        await runner.cleanup()
