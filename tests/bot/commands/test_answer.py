@@ -1,0 +1,86 @@
+"""`onrust ask`, `onrust eval` and `onrust chat` on the shipped corpus, through the real command line."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("data")
+    assert main(["-q", "--data-dir", str(path), "ingest", str(REPO / "knowledge")]) == 0
+    return path
+
+
+def ask(data_dir: Path, question: str, capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
+    assert main(["-q", "--data-dir", str(data_dir), "ask", question, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+
+
+def test_mia_question_gets_a_confident_answer_citing_the_mia_text(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = ask(data_dir, "Wat is de MIA?", capsys)
+    assert result["confident"] is True and result["escalation_offered"] is False
+    citations = result["citations"]
+    assert isinstance(citations, list) and citations
+    assert any(c["doc_id"].endswith("preventie-en-mia.md") or "MIA" in c["text"] for c in citations)
+    assert "Maatschappelijke Impact Afweging" in str(result["answer"])
+    for c in citations:
+        assert f"[{c['ref']}]" in str(result["answer"]) and c["text"] and c["title"]
+    retrieved = result["retrieved"]
+    assert isinstance(retrieved, list) and len(retrieved) == len(set(retrieved))
+
+
+def test_off_topic_question_is_refused_with_escalation(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = ask(data_dir, "Wie won de Tour de France in 2019?", capsys)
+    assert result["confident"] is False and result["escalation_offered"] is True
+    assert result["citations"] == [] and "!omo" in str(result["answer"])
+
+
+def test_plain_output_lists_numbered_sources(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["-q", "--data-dir", str(data_dir), "ask", "Met welke partners werkt de VNG samen?"]) == 0
+    out = capsys.readouterr().out
+    assert "Bronnen:" in out and "[1]" in out
+
+
+def test_empty_question_is_a_dutch_hint(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["-q", "--data-dir", str(data_dir), "ask", "   "]) == 2
+    assert "vraag" in capsys.readouterr().err.lower()
+
+
+def test_eval_reports_recall_refusal_and_latency(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    questions = tmp_path / "q.jsonl"
+    lines = [
+        {"qid": "1", "question": "Wat is de MIA?", "passage_id": "knowledge/preventie-en-mia.md"},
+        {"qid": "2", "question": "Wat is een goed recept voor erwtensoep?", "kind": "unanswerable"},
+    ]
+    questions.write_text("\n".join(json.dumps(x) for x in lines), encoding="utf-8")
+    assert main(["-q", "--data-dir", str(data_dir), "eval", str(questions), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["n"] == 2
+    assert summary["strict"]["recall@10"] == 1.0
+    assert summary["unanswerable"] == {"n": 1, "refused": 1.0}
+    assert summary["answerable_refused"] == 0.0
+    assert summary["latency_ms"]["p95"] >= summary["latency_ms"]["p50"] > 0
+
+
+def test_chat_answers_in_turn_and_stops_on_an_empty_line(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("Wat is een leerkring?\n\n"))
+    assert main(["-q", "--data-dir", str(data_dir), "chat"]) == 0
+    out = capsys.readouterr().out
+    assert "Onrust-assistent" in out and "[1]" in out
