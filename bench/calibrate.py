@@ -25,7 +25,7 @@ from ingest.pipeline import Ingestor
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def similarities(data_dir: Path, questions: Path) -> dict[str, list[tuple[float, str]]]:
+async def similarities(data_dir: Path, questions: list[dict[str, str]]) -> dict[str, list[tuple[float, str]]]:
     settings = load_settings(data_dir=data_dir)
     by_category: dict[str, list[tuple[float, str]]] = defaultdict(list)
     async with open_services(settings) as services:
@@ -33,8 +33,7 @@ async def similarities(data_dir: Path, questions: Path) -> dict[str, list[tuple[
         await ingestor.run([str(ROOT / "knowledge")], options=LoadOptions())
         answerer = build_answerer(services)
         retriever = answerer.retriever
-        for line in questions.read_text(encoding="utf-8").splitlines():
-            q = json.loads(line)
+        for q in questions:
             retrieval = await retriever.retrieve(q["question"], PUBLIC)
             by_category[q.get("category", q.get("kind", "answerable"))].append(
                 (retrieval.top_similarity or 0.0, q["question"])
@@ -49,7 +48,8 @@ def main() -> None:
     parser.add_argument("--max-false-refusal", type=float, default=0.10)
     parser.add_argument("--show", action="store_true", help="list every question with its similarity")
     args = parser.parse_args()
-    sims = asyncio.run(similarities(args.data_dir, args.questions))
+    questions = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+    sims = asyncio.run(similarities(args.data_dir, questions))
 
     thresholds = [round(0.70 + i * 0.005, 3) for i in range(41)]
     print(f"{'threshold':>9} " + " ".join(f"{c:>12}" for c in sorted(sims)))

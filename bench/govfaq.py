@@ -71,8 +71,10 @@ def main() -> None:
         sys.exit(f"govfaq set not found at {GOVFAQ}: this benchmark needs the developers' ../shared")
 
     ingest(args.data_dir, GOVFAQ / "passages.jsonl")
-    print(f"\n{'mode':8} {'strict R@1':>10} {'R@5':>6} {'R@10':>6} {'MRR@10':>7} | {'lenient R@1':>11} "
-          f"{'R@5':>6} {'R@10':>6} {'MRR@10':>7} | {'p50 ms':>7} {'p95 ms':>7}")
+    print(
+        f"\n{'mode':8} {'strict R@1':>10} {'R@5':>6} {'R@10':>6} {'MRR@10':>7} | {'lenient R@1':>11} "
+        f"{'R@5':>6} {'R@10':>6} {'MRR@10':>7} | {'p50 ms':>7} {'p95 ms':>7}"
+    )
     for mode in args.modes:
         s, _ = evaluate(args.data_dir, GOVFAQ / "questions.jsonl", mode)
         st, le, lat = s["strict"], s["lenient"], s["latency_ms"]

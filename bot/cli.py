@@ -45,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--config", type=Path, help="TOML settings file (default: $ONRUST_CONFIG or ./onrust.toml)")
     parser.add_argument(
-        "--data-dir", type=Path, help="where the vector store and all state live (env ONRUST_DATA_DIR; default ./.onrust)"
+        "--data-dir",
+        type=Path,
+        help="where the vector store and all state live (env ONRUST_DATA_DIR; default ./.onrust)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
     parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")

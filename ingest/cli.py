@@ -29,9 +29,7 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("targets", nargs="+", metavar="PATH_OR_URL", help="files, folders or http(s) URLs")
     parser.add_argument("--no-prune", action="store_true", help="keep documents that disappeared from a folder")
-    parser.add_argument(
-        "--kind", choices=[k.value for k in Kind], help="kind for documents whose metadata names none"
-    )
+    parser.add_argument("--kind", choices=[k.value for k in Kind], help="kind for documents whose metadata names none")
     parser.add_argument(
         "--access",
         choices=[a.value for a in Access],

@@ -202,9 +202,7 @@ class Ingestor:
                     await asyncio.to_thread(self._store.delete_document, doc_id)
                     report.removed += 1
                     info = stored.info
-                    events.append(
-                        self._event(run_id, IngestAction.REMOVED, doc_id, title=info.title, url=info.url)
-                    )
+                    events.append(self._event(run_id, IngestAction.REMOVED, doc_id, title=info.title, url=info.url))
         if report.added or report.updated or report.removed:
             await asyncio.to_thread(self._store.bump_generation)
         await self._log.append(events)

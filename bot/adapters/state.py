@@ -151,9 +151,7 @@ class AnswerStore:
             await conn.execute(
                 delete(feedback).where((feedback.c.answer_id == answer_id) & (feedback.c.user_id == user_id))
             )
-            await conn.execute(
-                insert(feedback).values(answer_id=answer_id, user_id=user_id, positive=positive, at=at)
-            )
+            await conn.execute(insert(feedback).values(answer_id=answer_id, user_id=user_id, positive=positive, at=at))
 
     async def feedback_for(self, answer_id: str) -> list[tuple[str, bool]]:
         """(user, positive) votes on an answer."""

@@ -6,7 +6,7 @@ from typing import Protocol
 
 from bot.core.models import Access, Answer
 
-__all__ = ["PUBLIC", "Answerer", "EVERYONE"]
+__all__ = ["EVERYONE", "PUBLIC", "Answerer"]
 
 PUBLIC: frozenset[Access] = frozenset({Access.OPENBAAR})
 """What a request from anywhere but the OMO's own room may see."""
@@ -22,5 +22,6 @@ class Answerer(Protocol):
     `context` is an earlier question in the same thread, used to understand a follow-up.
     """
 
-    async def answer(self, question: str, *, access: frozenset[Access] = PUBLIC, context: str | None = None) -> Answer:
-        ...
+    async def answer(
+        self, question: str, *, access: frozenset[Access] = PUBLIC, context: str | None = None
+    ) -> Answer: ...

@@ -2,8 +2,9 @@
 
 Each sentence is scored by the question's content words it shares (weighted by how rare they are
 among the candidate sentences), plus a bonus for the best-ranked passages and for a passage's
-opening sentence, which usually states its point and answers the section heading above it. The chosen sentences keep their passage order,
-each followed by its passage's marker. Deterministic, no model calls: a few milliseconds.
+opening sentence, which usually states its point and answers the section heading above it. The
+chosen sentences keep their passage order, each followed by its passage's marker. Deterministic,
+no model calls: a few milliseconds.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ class ExtractiveAnswerer:
         follow = [c for c in candidates if (c.passage_no, c.position) == (best.passage_no, best.position + 1)]
         extra = follow if len(best.text) < _SHORT_CHARS else []
         rest = [c for c in ranked[1:] if c.terms & wanted and c not in extra]
-        chosen = ([best, *extra] + rest)[: self._max_sentences]
+        chosen = [best, *extra, *rest][: self._max_sentences]
         # Without any shared word, only the top passage's opening is quoted: it is what retrieval found.
         if not chosen[0].terms & wanted:
             chosen = [c for c in candidates if c.passage_no == 1][:1] or chosen[:1]

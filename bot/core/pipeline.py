@@ -136,7 +136,9 @@ class AnswerPipeline:
         if top >= self._min_similarity + self._no_overlap_margin:
             return True
         wanted = set(terms(retrieval.question))
-        return any(wanted & set(terms(f"{p.doc.title} {p.chunk.section or ''} {p.text}")) for p in retrieval.passages[:3])
+        return any(
+            wanted & set(terms(f"{p.doc.title} {p.chunk.section or ''} {p.text}")) for p in retrieval.passages[:3]
+        )
 
     def _refusal(self, question: str, retrieval: Retrieval, reason: str) -> Answer:
         log.info("refusing (%s), top similarity %s", reason, retrieval.top_similarity)

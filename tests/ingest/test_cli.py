@@ -12,9 +12,7 @@ from bot.cli import main
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def test_corrupt_pdf_among_good_files_exits_1_and_names_it(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_corrupt_pdf_among_good_files_exits_1_and_names_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "goed.md").write_text("# Goed\n\nDe burgemeester kan een noodverordening vaststellen.\n", "utf-8")

@@ -121,7 +121,11 @@ async def test_failed_source_keeps_its_previous_version(services: Services, corp
 async def test_jsonl_lines_are_documents_and_vanished_lines_are_pruned(services: Services, tmp_path: Path) -> None:
     path = tmp_path / "faq.jsonl"
     lines = [
-        {"id": "faq-1", "text": "Leerkringen zijn bijeenkomsten om kennis te delen.", "url": "https://x.nl/geheim-slug"},
+        {
+            "id": "faq-1",
+            "text": "Leerkringen zijn bijeenkomsten om kennis te delen.",
+            "url": "https://x.nl/geheim-slug",
+        },
         {"id": "faq-2", "text": "Het forum is besloten.", "title": "Forum"},
     ]
     path.write_text("\n".join(json.dumps(line) for line in lines), encoding="utf-8")
@@ -146,4 +150,3 @@ async def test_ingest_log_records_what_changed(services: Services, corpus: Path)
 async def test_missing_path_is_a_failure(services: Services) -> None:
     report = await run(services, "/nonexistent/folder")
     assert report["failed"] == [{"source": "/nonexistent/folder", "error": "no such file, folder or URL"}]
-

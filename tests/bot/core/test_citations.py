@@ -42,4 +42,8 @@ def test_repeated_marker_is_collapsed() -> None:
 
 
 def test_split_keeps_a_trailing_marker_with_its_sentence() -> None:
-    assert split_sentences("Een zin. [1] Nog een zin! [2]\n- punt [3]") == ["Een zin. [1]", "Nog een zin! [2]", "- punt [3]"]
+    assert split_sentences("Een zin. [1] Nog een zin! [2]\n- punt [3]") == [
+        "Een zin. [1]",
+        "Nog een zin! [2]",
+        "- punt [3]",
+    ]

@@ -47,6 +47,10 @@ def test_no_usable_sentence_gives_an_empty_draft() -> None:
 
 
 def test_markdown_emphasis_is_not_quoted() -> None:
-    passages = [make_passage("p", "De VNG werkt samen met:\n- **de politie**;\n- **het CCV**: het Centrum voor Criminaliteitspreventie.")]
+    passages = [
+        make_passage(
+            "p", "De VNG werkt samen met:\n- **de politie**;\n- **het CCV**: het Centrum voor Criminaliteitspreventie."
+        )
+    ]
     draft = ExtractiveAnswerer(max_sentences=1).draft("Met wie werkt de VNG samen?", passages)
     assert "**" not in draft.text and "de politie" in draft.text

@@ -26,9 +26,7 @@ INTERN = make_passage(
 
 
 def pipeline(retriever: FakeRetriever, llm: FakeChatModel | None = None, timeout_s: float = 1.0) -> AnswerPipeline:
-    return AnswerPipeline(
-        retriever, min_similarity=0.8, llm=LLMAnswerer(llm, timeout_s) if llm is not None else None
-    )
+    return AnswerPipeline(retriever, min_similarity=0.8, llm=LLMAnswerer(llm, timeout_s) if llm is not None else None)
 
 
 async def test_extractive_answer_is_confident_and_cited() -> None:
