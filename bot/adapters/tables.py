@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
@@ -15,7 +16,19 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-__all__ = ["answers", "conversations", "feedback", "ingest_events", "kv", "metadata"]
+__all__ = [
+    "answers",
+    "case_counters",
+    "case_events",
+    "cases",
+    "conversations",
+    "feedback",
+    "ingest_events",
+    "intake_dialogues",
+    "kv",
+    "metadata",
+    "outbox",
+]
 
 metadata = MetaData()
 
@@ -46,6 +59,7 @@ answers = Table(
     Column("doc_ids", JSON, nullable=False),
     Column("confident", Boolean, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("text", Text),  # 0002: the answer text, attached to an OMO case that follows it
 )
 
 feedback = Table(
@@ -76,4 +90,92 @@ kv = Table(
     Column("key", String(255), primary_key=True),
     Column("value", Text, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# --- 0002: OMO escalation and the outbox -------------------------------------------------------
+
+case_counters = Table(
+    "case_counters",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("last", Integer, nullable=False),  # the last sequence number handed out that year
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("ref", String(20), primary_key=True),  # OMO-2026-0042
+    Column("year", Integer, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("state", String(16), nullable=False, index=True),
+    Column("urgency", String(16), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("municipality", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("contact", Text, nullable=False),
+    Column("requester_channel", String(16), nullable=False),
+    Column("requester_id", Text, nullable=False),
+    Column("requester_name", Text),
+    Column("private_conversation_id", Text),  # where the requester hears back
+    Column("origin_conversation_id", Text),  # where the request began (maybe a shared room)
+    Column("answer_id", String(64)),
+    Column("attachment", JSON, nullable=False),  # question, answer text, sources
+    Column("claimed_by", Text),
+    Column("claimed_by_name", Text),
+    Column("closing_note", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("claimed_at", DateTime(timezone=True)),
+    Column("closed_at", DateTime(timezone=True), index=True),
+    Column("reminded_at", DateTime(timezone=True)),
+    UniqueConstraint("year", "seq", name="uq_cases_year_seq"),
+)
+
+case_events = Table(
+    "case_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_ref", String(20), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("from_state", String(16)),
+    Column("to_state", String(16), nullable=False),
+    Column("detail", Text),
+)
+
+intake_dialogues = Table(
+    "intake_dialogues",
+    metadata,
+    Column("channel", String(16), primary_key=True),
+    Column("user_id", String(255), primary_key=True),
+    Column("conversation_id", Text, nullable=False),  # the private chat the dialogue runs in
+    Column("origin_conversation_id", Text),
+    Column("step", String(32), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(16), nullable=False),
+    Column("conversation_id", String(512), nullable=False),
+    Column("thread_id", Text),
+    Column("kind", String(32), nullable=False),
+    Column("payload", JSON, nullable=False),  # the encoded Reply
+    Column("case_ref", String(20), index=True),
+    Column("dedupe_key", String(255), unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("available_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("claimed_by", String(64)),
+    Column("lease_until", DateTime(timezone=True)),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("failed_at", DateTime(timezone=True)),
+    Column("last_error", Text),
+    Index("ix_outbox_pending", "sent_at", "failed_at", "available_at"),
+    Index("ix_outbox_conversation", "channel", "conversation_id", "id"),
 )

@@ -21,9 +21,12 @@ from bot.core.models import Answer
 __all__ = [
     "Action",
     "AnswerReply",
+    "Button",
     "Channel",
     "ConversationRef",
     "Feedback",
+    "FormField",
+    "FormReply",
     "IncomingMessage",
     "MessageHandler",
     "Reply",
@@ -91,14 +94,50 @@ class AnswerReply:
 
 
 @dataclass(frozen=True, slots=True)
+class Button:
+    """A card button that comes back as an `IncomingMessage` with `action`; channels without cards skip it."""
+
+    title: str
+    action: Action
+
+
+@dataclass(frozen=True, slots=True)
 class TextReply:
-    """Plain Dutch text from a template (a notice, help text, a refusal to process)."""
+    """Plain Dutch text from a template (a notice, help text, a refusal to process), optionally with buttons.
+
+    Channels without buttons (Matrix) send the text alone, so it must name the text command as well.
+    """
 
     text: str
     notice: bool = True
+    buttons: tuple[Button, ...] = ()
 
 
-Reply = AnswerReply | TextReply
+@dataclass(frozen=True, slots=True)
+class FormField:
+    """One input of a form: free text, or a choice among `choices` ((value, label) pairs)."""
+
+    name: str
+    label: str
+    choices: tuple[tuple[str, str], ...] = ()
+    multiline: bool = False
+    max_length: int | None = None
+    value: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FormReply:
+    """A form (Teams: an Adaptive Card) whose submit comes back as `Action(submit.action.name, data+inputs)`.
+
+    Channels without forms send `text` alone; the core only sends forms where the channel has them.
+    """
+
+    text: str
+    fields: tuple[FormField, ...]
+    submit: Button
+
+
+Reply = AnswerReply | TextReply | FormReply
 
 MessageHandler = Callable[[IncomingMessage], Awaitable[None]]
 

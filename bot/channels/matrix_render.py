@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import prompts
-from bot.channels.base import AnswerReply, ConversationRef, Reply
+from bot.channels.base import AnswerReply, ConversationRef, Reply, TextReply
 from bot.core.models import Answer
 
 __all__ = ["render_content"]
@@ -57,7 +57,8 @@ def render_content(to: ConversationRef, reply: Reply) -> dict[str, Any]:
             "formatted_body": _html(reply.answer),
         }
     else:
-        content = {"msgtype": "m.notice" if reply.notice else "m.text", "body": reply.text}
+        notice = reply.notice if isinstance(reply, TextReply) else True  # a form is sent as its text alone
+        content = {"msgtype": "m.notice" if notice else "m.text", "body": reply.text}
     content["m.mentions"] = {}
     relation = _relation(to)
     if relation is not None:

@@ -1,4 +1,5 @@
-"""Outgoing Teams activities: an `AnswerReply` as an Adaptive Card, a `TextReply` as a plain message.
+"""Outgoing Teams activities: an `AnswerReply` as an Adaptive Card, a `TextReply` as a plain message
+(a card when it has buttons), a `FormReply` as an Adaptive Card form with inputs and a submit button.
 
 The card layout and every Dutch label live in `prompts/teams_answer_card.json.j2`; this module only
 gathers the values. Citations are numbered as in the answer text (`[n]`), one line per source with
@@ -14,10 +15,10 @@ from typing import Any
 from microsoft_agents.activity import Activity, ActivityTypes, Attachment
 
 from bot import prompts
-from bot.channels.base import AnswerReply, Reply, TextReply
+from bot.channels.base import AnswerReply, Button, FormReply, Reply, TextReply
 from bot.core.models import Answer
 
-__all__ = ["ADAPTIVE_CARD", "answer_card", "reply_activity", "typing_activity"]
+__all__ = ["ADAPTIVE_CARD", "answer_card", "form_card", "reply_activity", "text_card", "typing_activity"]
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 
@@ -63,10 +64,67 @@ def answer_card(reply: AnswerReply) -> dict[str, Any]:
     return card
 
 
+def _submit(button: Button) -> dict[str, Any]:
+    return {
+        "type": "Action.Submit",
+        "title": button.title,
+        "data": {**dict(button.action.data), "action": button.action.name},
+    }
+
+
+def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.5",
+        "body": body,
+        "actions": actions,
+    }
+
+
+def text_card(reply: TextReply) -> dict[str, Any]:
+    """A text with buttons; each button submits its action's name and data."""
+    body = [{"type": "TextBlock", "text": reply.text, "wrap": True}]
+    return _card(body, [_submit(b) for b in reply.buttons])
+
+
+def form_card(reply: FormReply) -> dict[str, Any]:
+    """A form: a TextBlock, then one labelled Input.Text or Input.ChoiceSet per field, then the submit button."""
+    body: list[dict[str, Any]] = [{"type": "TextBlock", "text": reply.text, "wrap": True}]
+    for field in reply.fields:
+        item: dict[str, Any] = {"id": field.name, "label": field.label}
+        if field.choices:
+            item |= {
+                "type": "Input.ChoiceSet",
+                "style": "expanded",
+                "choices": [{"title": title, "value": value} for value, title in field.choices],
+            }
+        else:
+            item |= {"type": "Input.Text", "isMultiline": field.multiline}
+            if field.max_length is not None:
+                item["maxLength"] = field.max_length
+        if field.value:
+            item["value"] = field.value
+        body.append(item)
+    return _card(body, [_submit(reply.submit)])
+
+
+def _card_activity(card: dict[str, Any], summary: str) -> Activity:
+    return Activity(
+        type=ActivityTypes.message,
+        summary=summary,
+        attachments=[Attachment(content_type=ADAPTIVE_CARD, content=card)],
+    )
+
+
 def reply_activity(reply: Reply) -> Activity:
     """The message activity for a reply; addressing is filled in by the SDK from the conversation reference."""
     if isinstance(reply, TextReply):
+        if reply.buttons:
+            return _card_activity(text_card(reply), reply.text[:200])
         return Activity(type=ActivityTypes.message, text=reply.text, text_format="markdown")
+    if isinstance(reply, FormReply):
+        return _card_activity(form_card(reply), reply.text[:200])
     summary = prompts.render("teams_answer_summary.nl.j2", question=reply.answer.question)
     return Activity(
         type=ActivityTypes.message,

@@ -1,0 +1,373 @@
+"""The durable outbox: everything the bot must deliver later is a row, written with the state change it follows.
+
+Public API
+----------
+`enqueue(conn, to, reply, kind=..., at=...)` adds one message inside the caller's transaction, so the
+message exists if and only if the state change it announces was committed::
+
+    async with engine.begin() as conn:
+        await conn.execute(update(cases)...)                     # the state change
+        await enqueue(conn, ConversationRef("matrix", room), TextReply(text), kind="case_new", at=now)
+
+`dedupe_key` (unique) makes an enqueue idempotent: a second enqueue with the same key is skipped and
+returns False (use it for "at most once per day/case" messages such as a digest or a reminder).
+`case_ref` ties a row to an OMO case so `purge_case_rows` can remove it with the case.
+
+`OutboxWorker(engine, channels).run()` delivers pending rows until cancelled: it claims a row with a
+lease (a conditional UPDATE, so two instances never both send it), sends it through the channel of
+that name, and marks it sent. A failure (`ChannelError` or anything else) schedules the next attempt
+with jittered exponential backoff; after `give_up_after_s` the row is marked failed and logged.
+Rows for one conversation go out in enqueue order: a row waits while an older one there is pending.
+A crash between sending and marking may send that one row again after the lease expires; this is the
+only duplicate possible. `poke()` wakes the worker at once (after an enqueue in this process); other
+instances find the row at their next poll. `periodic` callables run every `periodic_s` seconds inside
+the loop (the OMO reminder check); their failures are logged, never fatal.
+
+Only `TextReply` (with buttons) and `FormReply` can be queued; an `AnswerReply` is sent directly.
+Nothing here logs message text: rows are named by id, kind and case reference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.adapters.tables import outbox
+from bot.channels.base import Action, Button, Channel, ConversationRef, FormField, FormReply, TextReply
+from bot.errors import ChannelError
+
+__all__ = [
+    "OutboxItem",
+    "OutboxWorker",
+    "QueuedReply",
+    "decode_reply",
+    "encode_reply",
+    "enqueue",
+    "purge_case_rows",
+]
+
+log = logging.getLogger(__name__)
+
+QueuedReply = TextReply | FormReply
+"""What the outbox can carry."""
+
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _button(button: Button) -> dict[str, Any]:
+    return {"title": button.title, "action": button.action.name, "data": dict(button.action.data)}
+
+
+def _unbutton(raw: Mapping[str, Any]) -> Button:
+    return Button(title=str(raw["title"]), action=Action(str(raw["action"]), dict(raw.get("data") or {})))
+
+
+def encode_reply(reply: QueuedReply) -> dict[str, Any]:
+    """The JSON form of a reply as the outbox stores it."""
+    if isinstance(reply, TextReply):
+        return {
+            "type": "text",
+            "text": reply.text,
+            "notice": reply.notice,
+            "buttons": [_button(b) for b in reply.buttons],
+        }
+    return {
+        "type": "form",
+        "text": reply.text,
+        "submit": _button(reply.submit),
+        "fields": [
+            {
+                "name": f.name,
+                "label": f.label,
+                "choices": [list(c) for c in f.choices],
+                "multiline": f.multiline,
+                "max_length": f.max_length,
+                "value": f.value,
+            }
+            for f in reply.fields
+        ],
+    }
+
+
+def decode_reply(payload: Mapping[str, Any]) -> QueuedReply:
+    """The reply `encode_reply` stored; raises `ValueError` for an unknown payload type."""
+    kind = payload.get("type")
+    if kind == "text":
+        return TextReply(
+            text=str(payload["text"]),
+            notice=bool(payload.get("notice", True)),
+            buttons=tuple(_unbutton(b) for b in payload.get("buttons") or ()),
+        )
+    if kind == "form":
+        return FormReply(
+            text=str(payload["text"]),
+            submit=_unbutton(payload["submit"]),
+            fields=tuple(
+                FormField(
+                    name=str(f["name"]),
+                    label=str(f["label"]),
+                    choices=tuple((str(c[0]), str(c[1])) for c in f.get("choices") or ()),
+                    multiline=bool(f.get("multiline", False)),
+                    max_length=f.get("max_length"),
+                    value=str(f.get("value") or ""),
+                )
+                for f in payload["fields"]
+            ),
+        )
+    raise ValueError(f"unknown outbox payload type {kind!r}")
+
+
+async def enqueue(
+    conn: AsyncConnection,
+    to: ConversationRef,
+    reply: QueuedReply,
+    *,
+    kind: str,
+    at: datetime,
+    case_ref: str | None = None,
+    dedupe_key: str | None = None,
+) -> bool:
+    """Queue `reply` for `to` in the caller's transaction; False if `dedupe_key` was already queued."""
+    values = {
+        "channel": to.channel,
+        "conversation_id": to.conversation_id,
+        "thread_id": to.thread_id,
+        "kind": kind,
+        "payload": encode_reply(reply),
+        "case_ref": case_ref,
+        "dedupe_key": dedupe_key,
+        "created_at": at,
+        "available_at": at,
+        "attempts": 0,
+    }
+    if dedupe_key is None:
+        await conn.execute(insert(outbox).values(**values))
+        return True
+    exists = await conn.execute(select(outbox.c.id).where(outbox.c.dedupe_key == dedupe_key))
+    if exists.first() is not None:
+        return False
+    try:
+        async with conn.begin_nested():
+            await conn.execute(insert(outbox).values(**values))
+    except IntegrityError:  # another instance queued the same key a moment ago
+        return False
+    return True
+
+
+async def purge_case_rows(conn: AsyncConnection, case_refs: Sequence[str]) -> int:
+    """Delete the outbox rows of these cases (sent or not); returns how many."""
+    if not case_refs:
+        return 0
+    result = await conn.execute(delete(outbox).where(outbox.c.case_ref.in_(list(case_refs))))
+    return int(result.rowcount or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One claimed row, ready to send."""
+
+    id: int
+    to: ConversationRef
+    kind: str
+    reply: QueuedReply
+    case_ref: str | None
+    attempts: int
+    created_at: datetime
+
+
+class OutboxWorker:
+    """Delivers queued rows through `channels` (by name); see the module docstring for the guarantees.
+
+    Times are seconds. `worker_id` names this instance in the `claimed_by` column (random by default).
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        channels: Mapping[str, Channel],
+        *,
+        worker_id: str | None = None,
+        lease_s: float = 120.0,
+        poll_s: float = 2.0,
+        batch: int = 20,
+        base_backoff_s: float = 1.0,
+        max_backoff_s: float = 300.0,
+        give_up_after_s: float = 7 * 24 * 3600.0,
+        periodic: Sequence[Callable[[], Awaitable[object]]] = (),
+        periodic_s: float = 60.0,
+        clock: Clock = _utc_now,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._engine = engine
+        self._channels = channels
+        self.worker_id = worker_id or uuid.uuid4().hex[:16]
+        self._lease = timedelta(seconds=lease_s)
+        self._poll_s = poll_s
+        self._batch = batch
+        self._base_s = base_backoff_s
+        self._cap_s = max_backoff_s
+        self._give_up = timedelta(seconds=give_up_after_s)
+        self._periodic = tuple(periodic)
+        self._periodic_s = periodic_s
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._wake = asyncio.Event()
+
+    def poke(self) -> None:
+        """Wake the worker now instead of at its next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Deliver until cancelled; a failing pass is logged and retried after the poll interval."""
+        last_periodic: datetime | None = None
+        while True:
+            try:
+                now = self._clock()
+                if self._periodic and (
+                    last_periodic is None or (now - last_periodic).total_seconds() >= self._periodic_s
+                ):
+                    last_periodic = now
+                    await self._run_periodic()
+                sent = await self.deliver_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # boundary: the worker outlives a broken database connection
+                log.exception("outbox: delivery pass failed")
+                sent = 0
+            if sent:
+                continue  # more may be due at once (the next row of a conversation)
+            self._wake.clear()
+            try:
+                async with asyncio.timeout(self._poll_s):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+
+    async def _run_periodic(self) -> None:
+        for job in self._periodic:
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox: periodic job %s failed", getattr(job, "__qualname__", job))
+
+    async def deliver_due(self) -> int:
+        """One pass: claim due rows and send them; returns how many were sent."""
+        sent = 0
+        for item in await self.claim():
+            if await self._deliver(item):
+                sent += 1
+        return sent
+
+    async def claim(self) -> list[OutboxItem]:
+        """Claim up to `batch` due rows (the oldest pending row of each conversation) for this worker."""
+        now = self._clock()
+        older = outbox.alias("older")
+        pending = and_(outbox.c.sent_at.is_(None), outbox.c.failed_at.is_(None))
+        free = (outbox.c.lease_until.is_(None)) | (outbox.c.lease_until < now)
+        blocked = (
+            select(older.c.id)
+            .where(
+                (older.c.channel == outbox.c.channel)
+                & (older.c.conversation_id == outbox.c.conversation_id)
+                & (older.c.id < outbox.c.id)
+                & older.c.sent_at.is_(None)
+                & older.c.failed_at.is_(None)
+            )
+            .exists()
+        )
+        query = (
+            select(outbox)
+            .where(pending & free & (outbox.c.available_at <= now) & ~blocked)
+            .order_by(outbox.c.id)
+            .limit(self._batch)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        claimed: list[OutboxItem] = []
+        for row in rows:
+            async with self._engine.begin() as conn:
+                result = await conn.execute(
+                    update(outbox)
+                    .where((outbox.c.id == row["id"]) & pending & free)
+                    .values(claimed_by=self.worker_id, lease_until=now + self._lease)
+                )
+            if result.rowcount != 1:
+                continue  # another instance took it
+            try:
+                reply = decode_reply(row["payload"])
+            except (ValueError, KeyError, TypeError):
+                log.error("outbox: row %s (%s) has an unreadable payload; marked failed", row["id"], row["kind"])
+                await self._finish(row["id"], failed_at=now, last_error="unreadable payload")
+                continue
+            claimed.append(
+                OutboxItem(
+                    id=row["id"],
+                    to=ConversationRef(row["channel"], row["conversation_id"], thread_id=row["thread_id"]),
+                    kind=row["kind"],
+                    reply=reply,
+                    case_ref=row["case_ref"],
+                    attempts=row["attempts"],
+                    created_at=_utc(row["created_at"]),
+                )
+            )
+        return claimed
+
+    async def _deliver(self, item: OutboxItem) -> bool:
+        channel = self._channels.get(item.to.channel)
+        try:
+            if channel is None:
+                raise ChannelError(item.to.channel, "channel is not running in this instance")
+            await channel.send(item.to, item.reply)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # boundary: one undeliverable row must not stop the others
+            await self._failed(item, exc)
+            return False
+        await self._finish(item.id, sent_at=self._clock())
+        log.info("outbox: sent row %s (%s, case %s) to %s", item.id, item.kind, item.case_ref, item.to.channel)
+        return True
+
+    async def _failed(self, item: OutboxItem, exc: Exception) -> None:
+        now = self._clock()
+        attempts = item.attempts + 1
+        status = getattr(exc, "status", None)
+        error = f"{type(exc).__name__}" + (f" {status}" if status else "")
+        if now - item.created_at >= self._give_up:
+            log.error("outbox: giving up on row %s (%s, case %s) after %d attempts: %s",
+                      item.id, item.kind, item.case_ref, attempts, error)  # fmt: skip
+            await self._finish(item.id, failed_at=now, attempts=attempts, last_error=error)
+            return
+        ceiling = min(self._cap_s, self._base_s * 2 ** min(attempts - 1, 30))
+        delay = self._rng.uniform(min(self._base_s / 2, ceiling), ceiling)
+        log.warning("outbox: row %s (%s, case %s) attempt %d failed (%s); retry in %.1f s",
+                    item.id, item.kind, item.case_ref, attempts, error, delay)  # fmt: skip
+        await self._finish(item.id, available_at=now + timedelta(seconds=delay), attempts=attempts, last_error=error)
+
+    async def _finish(self, row_id: int, **values: object) -> None:
+        """Release this worker's claim on a row, setting `values` (sent_at, failed_at, next attempt)."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(outbox)
+                .where((outbox.c.id == row_id) & (outbox.c.claimed_by == self.worker_id))
+                .values(claimed_by=None, lease_until=None, **values)
+            )
