@@ -9,7 +9,7 @@ DATA_DIR ?= .onrust
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup setup-test synapse demo test lint bench clean
+.PHONY: setup setup-test synapse postgres demo test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ $(SYNAPSE_VENV)/bin/synapse_homeserver:
 	$(PYTHON) -m venv $(SYNAPSE_VENV)
 	$(SYNAPSE_VENV)/bin/pip install --quiet matrix-synapse==$(SYNAPSE_VERSION)
 
+# The state-store tests run against a real PostgreSQL as well as SQLite (CI runs as root on Debian).
+postgres:
+	command -v /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq postgresql)
+
 demo: setup
 	$(BIN)/onrust --data-dir $(DATA_DIR) ingest knowledge/
 	$(BIN)/onrust --data-dir $(DATA_DIR) ask "Wat is de Maatschappelijke Impact Afweging?"
@@ -39,7 +43,7 @@ lint: setup-test
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: setup-test synapse lint
+test: setup-test synapse postgres lint
 	$(BIN)/pytest -q
 
 bench: setup-test

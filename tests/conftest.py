@@ -18,3 +18,104 @@ def synapse() -> Iterator[Synapse]:
         yield server
     finally:
         server.stop()
+
+
+# --- PostgreSQL (issue 6): one real server per session, one fresh database per test --------------
+
+import contextlib  # noqa: E402
+import glob  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import AsyncIterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Postgres:
+    """A running PostgreSQL server on 127.0.0.1; `new_database()` gives an asyncpg URL to an empty database."""
+
+    port: int
+    bin_dir: Path
+    socket_dir: Path
+    user: str
+
+    def _psql(self, sql: str) -> None:
+        cmd = [str(self.bin_dir / "psql"), "-h", str(self.socket_dir), "-p", str(self.port), "-U", self.user]
+        subprocess.run([*cmd, "-d", "postgres", "-qc", sql], check=True, capture_output=True, timeout=30)
+
+    def new_database(self) -> str:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        self._psql(f"CREATE DATABASE {name}")
+        return f"postgresql+asyncpg://{self.user}@127.0.0.1:{self.port}/{name}"
+
+
+def _as_postgres_user() -> list[str]:
+    """initdb and postgres refuse to run as root: run them as the `postgres` OS user then."""
+    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+def _run(cmd: list[str]) -> None:
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A real PostgreSQL for the session (fsync off, trust auth on loopback); fails, never skips."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        pytest.fail("PostgreSQL is not installed (make postgres installs it)")
+    bin_dir = Path(found[-1]).parent
+    base = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    root = Path(tempfile.mkdtemp(prefix="onrust-pg-", dir=base))
+    data, sock = root / "data", root / "sock"
+    sock.mkdir()
+    prefix = _as_postgres_user()
+    if prefix:
+        shutil.chown(root, "postgres")
+        shutil.chown(sock, "postgres")
+    user = "onrust"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    try:
+        _run(
+            [*prefix, str(bin_dir / "initdb"), "-D", str(data), "-U", user, "-A", "trust", "-E", "UTF8", "--no-sync"],
+        )
+        opts = f"-k {sock} -h 127.0.0.1 -p {port} -F -c max_connections=200"
+        _run(
+            [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "log"), "-w", "start"],
+        )
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        log_text = (root / "log").read_text() if (root / "log").exists() else ""
+        stderr = getattr(exc, "stderr", b"") or b""
+        pytest.fail(f"PostgreSQL did not start: {exc}\n{stderr.decode(errors='replace')}\n{log_text}")
+    try:
+        yield Postgres(port=port, bin_dir=bin_dir, socket_dir=sock, user=user)
+    finally:
+        with contextlib.suppress(Exception):
+            _run([*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"])
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A migrated state database: SQLite in tmp_path, or a fresh database on the session's PostgreSQL."""
+    from bot.adapters.db import create_engine, migrate
+
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'state.db'}"
+    else:
+        url = request.getfixturevalue("postgres").new_database()
+    eng = create_engine(url)
+    await migrate(eng)
+    try:
+        yield eng
+    finally:
+        await eng.dispose()

@@ -1,30 +1,19 @@
-"""The conversation core's store protocols over a real (SQLite) state database."""
+"""The conversation core's store protocols over a real state database (SQLite and PostgreSQL: `engine` fixture)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.conversation_stores import StateAnswerLog, StateConversationLog
-from bot.adapters.db import create_engine, migrate
 from bot.adapters.state import AnswerStore, ConversationStore
 from bot.core.ports import AnswerEntry, AnswerId
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'state.db'}")
-    await migrate(engine)
-    yield engine
-    await engine.dispose()
 
 
 def entry(answer_id: str, thread: str | None, question: str, minutes: int) -> AnswerEntry:
