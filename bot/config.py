@@ -8,13 +8,15 @@ Components receive their own section (`MatrixSettings`, not `Settings`).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -28,6 +30,7 @@ from bot.errors import ConfigError
 
 __all__ = [
     "AnswerSettings",
+    "DigestSettings",
     "EmbeddingSettings",
     "IngestSettings",
     "LLMSettings",
@@ -143,6 +146,35 @@ class TeamsSettings(_Section):
         return self
 
 
+class DigestSettings(_Section):
+    """The daily digest: when it goes out (a room may pick its own time with `!digest aan 07:45`) and how."""
+
+    enabled: bool = True
+    time: dt.time = Field(default=dt.time(8, 30), description="local time of day, HH:MM")
+    timezone: str = "Europe/Amsterdam"
+    weekdays: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5], description="ISO days, 1 = Monday")
+    send_when_empty: bool = Field(default=True, description="a short line when nothing is new; false: no message")
+    editor_rooms: list[str] = Field(default_factory=list, description="conversation ids that also get knowledge gaps")
+    max_message_chars: int = Field(default=4000, ge=200, le=30_000, description="longer digests are split")
+    check_interval_s: float = Field(default=60.0, ge=1.0, le=3600.0, description="how often due digests are sought")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("weekdays")
+    @classmethod
+    def _iso_days(cls, value: list[int]) -> list[int]:
+        if not value or any(d < 1 or d > 7 for d in value):
+            raise ValueError("weekdays are ISO day numbers 1 (Monday) to 7 (Sunday), at least one")
+        return sorted(set(value))
+
+
 class Settings(BaseSettings):
     """All settings. Build it with `load_settings`, not directly."""
 
@@ -163,6 +195,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     matrix: MatrixSettings = Field(default_factory=MatrixSettings)
     teams: TeamsSettings = Field(default_factory=TeamsSettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -6,6 +6,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
     Index,
     Integer,
@@ -22,6 +23,7 @@ __all__ = [
     "case_events",
     "cases",
     "conversations",
+    "digest_subscriptions",
     "feedback",
     "ingest_events",
     "intake_dialogues",
@@ -178,4 +180,23 @@ outbox = Table(
     Column("last_error", Text),
     Index("ix_outbox_pending", "sent_at", "failed_at", "available_at"),
     Index("ix_outbox_conversation", "channel", "conversation_id", "id"),
+)
+
+# --- 0003: the daily digest ---------------------------------------------------------------------
+
+digest_subscriptions = Table(
+    "digest_subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(16), nullable=False),
+    Column("conversation_id", String(512), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("send_time", String(5)),  # "07:45" local; NULL: digest.time
+    Column("omo", Boolean, nullable=False),  # kind flags, refreshed from the settings at each send
+    Column("editors", Boolean, nullable=False),
+    Column("subscribed_at", DateTime(timezone=True), nullable=False),
+    Column("last_sent_date", Date),  # the local day last claimed: at most one digest per day
+    Column("last_sent_at", DateTime(timezone=True)),  # the next digest covers what happened since
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("channel", "conversation_id", name="uq_digest_subscriptions_conversation"),
 )

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from bot import prompts
 from bot.channels.base import AnswerReply, Channel, ConversationRef, IncomingMessage, TextReply
 from bot.core.answering import EVERYONE, PUBLIC, Answerer
+from bot.core.digest_service import DigestService
 from bot.core.ports import AnswerEntry, AnswerId, AnswerLog, ConversationLog, Sources
 from bot.errors import ChannelError
 
@@ -59,6 +60,7 @@ class Conversation:
         omo: Collection[tuple[str, str]] = (),
         clock: Clock = _utc_now,
         max_question_chars: int = 4000,
+        digests: DigestService | None = None,
     ) -> None:
         self._answerer = answerer
         self._answers = answers
@@ -68,6 +70,7 @@ class Conversation:
         self._omo = frozenset(omo)
         self._clock = clock
         self._max_chars = max_question_chars
+        self._digests = digests
 
     async def handle(self, msg: IncomingMessage) -> None:
         """Act on one message; replies go to `msg.ref` through the channel of that name."""
@@ -95,7 +98,9 @@ class Conversation:
             log.info("feedback %s on answer %s", "+" if fb.positive else "-", answer_id)
             return
         if msg.action is not None:
-            if msg.action.name in _NOT_YET:
+            if msg.action.name == "digest" and self._digests is not None:
+                await self._send(msg.ref, await self._digests.action(msg.ref, msg.action))
+            elif msg.action.name in _NOT_YET:
                 await self._say(msg.ref, "not_available.nl.j2", feature=_NOT_YET[msg.action.name])
             else:
                 log.warning("unknown action %r ignored", msg.action.name)
@@ -109,6 +114,9 @@ class Conversation:
             question = rest
         elif command == "bronnen":
             await self._list_sources(msg.ref)
+            return
+        elif command == "digest" and self._digests is not None:
+            await self._send(msg.ref, await self._digests.command(msg.ref, rest))
             return
         elif command in _NOT_YET:
             await self._say(msg.ref, "not_available.nl.j2", feature=_NOT_YET[command])
@@ -162,6 +170,9 @@ class Conversation:
         sources = [s for s in await self._sources.list_sources() if s.access in allowed]
         sources.sort(key=lambda s: s.title.casefold())
         await self._say(ref, "sources.nl.j2", sources=sources)
+
+    async def _send(self, ref: ConversationRef, reply: TextReply) -> None:
+        await self._channels[ref.channel].send(ref, reply)
 
     async def _say(self, ref: ConversationRef, template: str, **context: object) -> None:
         await self._channels[ref.channel].send(ref, TextReply(prompts.render(template, **context)))
