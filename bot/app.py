@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -19,7 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapters.chroma import ChromaStore
 from bot.adapters.conversation_stores import ChromaSources, StateAnswerLog, StateConversationLog
 from bot.adapters.db import create_engine, migrate
+from bot.adapters.digest_store import DigestStore
 from bot.adapters.embeddings import NamedEmbeddings, build_embeddings
+from bot.adapters.outbox import OutboxWorker
+from bot.adapters.scheduler import Scheduler
 from bot.adapters.search import Bm25Index, DenseSearch
 from bot.adapters.state import AnswerStore, ConversationStore, IngestLog, KeyValueStore
 from bot.channels.base import Channel
@@ -28,6 +32,7 @@ from bot.channels.teams import TeamsChannel, teams_routes
 from bot.config import Settings
 from bot.core.answering import Answerer
 from bot.core.conversation import Conversation
+from bot.core.digest_service import DigestPolicy, DigestService, OpenCases
 from bot.core.pipeline import AnswerPipeline, LLMAnswerer
 from bot.core.retrieval import HybridRetriever
 
@@ -35,11 +40,14 @@ __all__ = [
     "CHANNELS",
     "CHANNEL_FACTORIES",
     "CONVERSATION",
+    "OUTBOX",
+    "SCHEDULER",
     "SERVICES",
     "ChannelFactory",
     "Services",
     "build_answerer",
     "build_app",
+    "build_digests",
     "matrix_channel",
     "open_services",
     "open_store",
@@ -129,6 +137,8 @@ ChannelFactory = Callable[["Services"], Channel | None]
 """Builds one channel from the services, or returns None when that channel is not configured."""
 
 SERVICES = web.AppKey("services", Services)
+SCHEDULER = web.AppKey("scheduler", Scheduler)
+OUTBOX = web.AppKey("outbox", OutboxWorker)
 CONVERSATION = web.AppKey("conversation", Conversation)
 CHANNELS = web.AppKey("channels", dict[str, Channel])
 _CHANNEL_TASKS = web.AppKey("channel_tasks", dict[str, "asyncio.Task[None]"])
@@ -146,6 +156,30 @@ def teams_channel(services: Services) -> Channel | None:
     """The Teams channel if `teams.enabled`; its `POST /api/messages` route is added by `build_app`."""
     cfg = services.settings.teams
     return TeamsChannel(cfg, services.conversations) if cfg.enabled else None
+
+
+def build_digests(
+    services: Services, cases: OpenCases | None = None, on_queued: Callable[[], None] | None = None
+) -> DigestService:
+    """The digest job and `!digest` command from the `digest` settings; OMO rooms see `cases`."""
+    settings = services.settings
+    cfg = settings.digest
+    omo_room = settings.matrix.omo_room
+    return DigestService(
+        DigestStore(services.engine),
+        services.ingest_log,
+        cases,
+        DigestPolicy(
+            time=cfg.time,
+            timezone=ZoneInfo(cfg.timezone),
+            weekdays=frozenset(cfg.weekdays),
+            send_when_empty=cfg.send_when_empty,
+            max_message_chars=cfg.max_message_chars,
+        ),
+        omo_rooms={("matrix", omo_room)} if omo_room else (),
+        editor_rooms=cfg.editor_rooms,
+        on_queued=on_queued,
+    )
 
 
 CHANNEL_FACTORIES: list[ChannelFactory] = [matrix_channel, teams_channel]
@@ -177,6 +211,8 @@ def build_app(
             answerer = await asyncio.to_thread(answerer_factory, services)  # loads models: off the loop
             channels = {c.name: c for c in (f(services) for f in factories) if c is not None}
             omo_room = settings.matrix.omo_room
+            outbox = OutboxWorker(services.engine, channels)
+            digests = build_digests(services, on_queued=outbox.poke) if settings.digest.enabled else None
             conversation = Conversation(
                 answerer,
                 StateAnswerLog(services.answers, services.engine),
@@ -185,6 +221,7 @@ def build_app(
                 channels,
                 omo={("matrix", omo_room)} if omo_room else (),
                 max_question_chars=settings.answer.max_question_chars,
+                digests=digests,
             )
             app[SERVICES] = services
             app[CONVERSATION] = conversation
@@ -194,10 +231,20 @@ def build_app(
                 for name, c in channels.items()
             }
             app[_CHANNEL_TASKS] = tasks
+            scheduler = Scheduler(ZoneInfo(settings.digest.timezone))
+            if digests is not None:  # runs at start too: a digest missed while the bot was down goes out now
+                scheduler.every("digest", settings.digest.check_interval_s, digests.tick)
+            app[SCHEDULER] = scheduler
+            app[OUTBOX] = outbox
+            outbox_task = asyncio.create_task(outbox.run(), name="outbox")
+            scheduler.start()
             log.info("serving channels: %s", ", ".join(channels) or "none")
             try:
                 yield
             finally:
+                await scheduler.stop()
+                outbox_task.cancel()
+                await asyncio.gather(outbox_task, return_exceptions=True)
                 for task in tasks.values():
                     task.cancel()
                 await asyncio.gather(*tasks.values(), return_exceptions=True)
