@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "bot.commands.answer",
     "bot.commands.serve",
     "bot.commands.teams_package",
+    "bot.commands.digest",
 )
 
 

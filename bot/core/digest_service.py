@@ -156,6 +156,10 @@ class DigestService:
             digest, send_when_empty=self.policy.send_when_empty, max_chars=self.policy.max_message_chars
         )
 
+    async def subscription(self, channel: str, conversation_id: str) -> Subscription | None:
+        """The active subscription of a conversation, if any."""
+        return await self._repo.get(channel, conversation_id)
+
     @staticmethod
     def window_start(sub: Subscription) -> datetime:
         return sub.last_sent_at if sub.last_sent_at is not None else sub.subscribed_at - FIRST_WINDOW
@@ -188,7 +192,7 @@ class DigestService:
         subs = [
             s
             for s in await self._repo.active()
-            if conversation_id is None or (s.conversation_id == conversation_id and channel in (None, s.channel))
+            if conversation_id in (None, s.conversation_id) and channel in (None, s.channel)
         ]
         sent = 0
         for sub in subs:
