@@ -202,7 +202,12 @@ class Ingestor:
                     await asyncio.to_thread(self._store.delete_document, doc_id)
                     report.removed += 1
                     info = stored.info
-                    events.append(self._event(run_id, IngestAction.REMOVED, doc_id, title=info.title, url=info.url))
+                    # access too: the digest shows a removed internal document only in the OMO room
+                    events.append(
+                        self._event(
+                            run_id, IngestAction.REMOVED, doc_id, title=info.title, url=info.url, access=info.access
+                        )
+                    )
         if report.added or report.updated or report.removed:
             await asyncio.to_thread(self._store.bump_generation)
         await self._log.append(events)
