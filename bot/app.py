@@ -17,11 +17,13 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.adapters.cases import SqlCaseStore
 from bot.adapters.chroma import ChromaStore
 from bot.adapters.conversation_stores import ChromaSources, StateAnswerLog, StateConversationLog
 from bot.adapters.db import create_engine, migrate
 from bot.adapters.digest_store import DigestStore
 from bot.adapters.embeddings import NamedEmbeddings, build_embeddings
+from bot.adapters.escalation_support import DirectChatOpener, SqlAnswerLookup, StatePrivateChats
 from bot.adapters.outbox import OutboxWorker
 from bot.adapters.scheduler import Scheduler
 from bot.adapters.search import Bm25Index, DenseSearch
@@ -33,6 +35,8 @@ from bot.config import Settings
 from bot.core.answering import Answerer
 from bot.core.conversation import Conversation
 from bot.core.digest_service import DigestPolicy, DigestService, OpenCases
+from bot.core.escalation_service import EscalationService
+from bot.core.intake import Limits
 from bot.core.pipeline import AnswerPipeline, LLMAnswerer
 from bot.core.retrieval import HybridRetriever
 
@@ -48,6 +52,7 @@ __all__ = [
     "build_answerer",
     "build_app",
     "build_digests",
+    "build_escalation",
     "matrix_channel",
     "open_services",
     "open_store",
@@ -182,6 +187,31 @@ def build_digests(
     )
 
 
+def build_escalation(services: Services, channels: dict[str, Channel], poke: Callable[[], None]) -> EscalationService:
+    """OMO intake and case handling over the state database; `poke` wakes the outbox after a change."""
+    settings = services.settings
+    cfg = settings.escalation
+    omo = {"matrix": settings.matrix.omo_room, "teams": settings.teams.omo_conversation_id}
+    openers = {n: c for n, c in channels.items() if isinstance(c, MatrixChannel)}
+
+    async def titles(doc_ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        async with asyncio.timeout(settings.store.timeout_s):
+            docs = await asyncio.to_thread(services.store.documents)
+        return {d: (docs[d].info.title, docs[d].info.url) for d in doc_ids if d in docs}  # type: ignore[index]
+
+    return EscalationService(
+        SqlCaseStore(services.engine),
+        SqlAnswerLookup(services.engine, titles),
+        StatePrivateChats(services.conversations, dict[str, DirectChatOpener](openers)),
+        channels,
+        {name: conv for name, conv in omo.items() if conv and name in channels},
+        poke=poke,
+        limits=Limits(description=cfg.max_description_chars, field=cfg.max_field_chars),
+        max_message_chars=settings.answer.max_question_chars,
+        reminder_after_s=cfg.reminder_after_s,
+    )
+
+
 CHANNEL_FACTORIES: list[ChannelFactory] = [matrix_channel, teams_channel]
 """Every channel `onrust serve` can run; a channel adds its factory here (Teams also adds its routes)."""
 
@@ -211,7 +241,16 @@ def build_app(
             answerer = await asyncio.to_thread(answerer_factory, services)  # loads models: off the loop
             channels = {c.name: c for c in (f(services) for f in factories) if c is not None}
             omo_room = settings.matrix.omo_room
-            outbox = OutboxWorker(services.engine, channels)
+            esc = settings.escalation
+            outbox = OutboxWorker(
+                services.engine,
+                channels,
+                lease_s=esc.outbox_lease_s,
+                poll_s=esc.outbox_poll_s,
+                max_backoff_s=esc.outbox_max_backoff_s,
+                give_up_after_s=esc.outbox_give_up_after_s,
+            )
+            escalation = build_escalation(services, channels, outbox.poke)
             digests = build_digests(services, on_queued=outbox.poke) if settings.digest.enabled else None
             conversation = Conversation(
                 answerer,
@@ -222,6 +261,7 @@ def build_app(
                 omo={("matrix", omo_room)} if omo_room else (),
                 max_question_chars=settings.answer.max_question_chars,
                 digests=digests,
+                escalation=escalation.handle,
             )
             app[SERVICES] = services
             app[CONVERSATION] = conversation
@@ -234,6 +274,7 @@ def build_app(
             scheduler = Scheduler(ZoneInfo(settings.digest.timezone))
             if digests is not None:  # runs at start too: a digest missed while the bot was down goes out now
                 scheduler.every("digest", settings.digest.check_interval_s, digests.tick)
+            scheduler.every("omo-reminders", esc.reminder_check_s, escalation.check_reminders)
             app[SCHEDULER] = scheduler
             app[OUTBOX] = outbox
             outbox_task = asyncio.create_task(outbox.run(), name="outbox")

@@ -32,6 +32,7 @@ __all__ = [
     "AnswerSettings",
     "DigestSettings",
     "EmbeddingSettings",
+    "EscalationSettings",
     "IngestSettings",
     "LLMSettings",
     "MatrixSettings",
@@ -138,6 +139,7 @@ class TeamsSettings(_Section):
     tenant_id: str | None = None
     allow_anonymous: bool = False
     request_timeout_s: float = Field(default=15.0, gt=0)
+    omo_conversation_id: str | None = Field(default=None, description="the OMO team's channel (conversation id)")
 
     @model_validator(mode="after")
     def _auth_or_anonymous(self) -> TeamsSettings:
@@ -175,6 +177,19 @@ class DigestSettings(_Section):
         return sorted(set(value))
 
 
+class EscalationSettings(_Section):
+    """OMO cases (issue 6) and the outbox that delivers every notification about them."""
+
+    reminder_after_s: float = Field(default=7200.0, gt=0, description="announce an unclaimed urgent case again")
+    max_description_chars: int = Field(default=2000, ge=100, le=20_000)
+    max_field_chars: int = Field(default=200, ge=20, le=2000)
+    outbox_poll_s: float = Field(default=2.0, gt=0, description="how often other instances' rows are sought")
+    outbox_lease_s: float = Field(default=120.0, gt=0, description="a claimed row is retried after this")
+    outbox_max_backoff_s: float = Field(default=300.0, gt=0)
+    outbox_give_up_after_s: float = Field(default=7 * 24 * 3600.0, gt=0)
+    reminder_check_s: float = Field(default=60.0, gt=0)
+
+
 class Settings(BaseSettings):
     """All settings. Build it with `load_settings`, not directly."""
 
@@ -196,6 +211,7 @@ class Settings(BaseSettings):
     matrix: MatrixSettings = Field(default_factory=MatrixSettings)
     teams: TeamsSettings = Field(default_factory=TeamsSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
+    escalation: EscalationSettings = Field(default_factory=EscalationSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -35,6 +35,7 @@ class StateAnswerLog:
                 doc_ids=entry.doc_ids,
                 confident=entry.confident,
                 at=entry.at,
+                text=entry.text,
             )
         )
 

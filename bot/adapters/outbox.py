@@ -92,7 +92,7 @@ def encode_reply(reply: QueuedReply) -> dict[str, Any]:
     return {
         "type": "form",
         "text": reply.text,
-        "submit": _button(reply.submit),
+        "buttons": [_button(b) for b in reply.buttons],
         "fields": [
             {
                 "name": f.name,
@@ -119,7 +119,7 @@ def decode_reply(payload: Mapping[str, Any]) -> QueuedReply:
     if kind == "form":
         return FormReply(
             text=str(payload["text"]),
-            submit=_unbutton(payload["submit"]),
+            buttons=tuple(_unbutton(b) for b in payload.get("buttons") or ()),
             fields=tuple(
                 FormField(
                     name=str(f["name"]),

@@ -93,6 +93,7 @@ class AnswerRecord:
     doc_ids: tuple[str, ...]
     confident: bool
     at: datetime
+    text: str | None = None
 
 
 class AnswerStore:
@@ -114,6 +115,7 @@ class AnswerStore:
                     doc_ids=list(record.doc_ids),
                     confident=record.confident,
                     at=record.at,
+                    text=record.text,
                 )
             )
 
@@ -143,6 +145,7 @@ class AnswerStore:
             doc_ids=tuple(row["doc_ids"]),
             confident=bool(row["confident"]),
             at=_utc(row["at"]),
+            text=row["text"],
         )
 
     async def add_feedback(self, answer_id: str, user_id: str, positive: bool, at: datetime) -> None:

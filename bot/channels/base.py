@@ -127,14 +127,14 @@ class FormField:
 
 @dataclass(frozen=True, slots=True)
 class FormReply:
-    """A form (Teams: an Adaptive Card) whose submit comes back as `Action(submit.action.name, data+inputs)`.
+    """A form (Teams: an Adaptive Card); each button submits `Action(button.action.name, data + inputs)`.
 
-    Channels without forms send `text` alone; the core only sends forms where the channel has them.
+    Channels without forms send `text` alone, so it must name the text commands as well.
     """
 
     text: str
     fields: tuple[FormField, ...]
-    submit: Button
+    buttons: tuple[Button, ...]
 
 
 Reply = AnswerReply | TextReply | FormReply

@@ -29,7 +29,9 @@ from nio import (
     InviteMemberEvent,
     MegolmEvent,
     ReactionEvent,
+    RoomCreateResponse,
     RoomMessageText,
+    RoomPreset,
     RoomSendResponse,
     SyncResponse,
 )
@@ -277,6 +279,22 @@ class MatrixChannel:
         )
         assert isinstance(resp, RoomSendResponse)
         return str(resp.event_id)
+
+    async def direct_chat(self, user_id: str) -> str:
+        """The room id of a direct chat with `user_id`: an existing one, else a new one the user is invited to."""
+        for room_id in sorted(self._direct):
+            room = self.client.rooms.get(room_id)
+            if room is not None and (user_id in room.users or user_id in room.invited_users):
+                return room_id
+        resp = await self._call(
+            "create direct chat",
+            self.client.room_create(is_direct=True, invite=[user_id], preset=RoomPreset.trusted_private_chat),
+        )
+        assert isinstance(resp, RoomCreateResponse)
+        self._direct.add(resp.room_id)
+        await self._kv.set(self._direct_key, json.dumps(sorted(self._direct)))
+        log.info("matrix: opened direct chat %s", resp.room_id)
+        return str(resp.room_id)
 
     async def typing(self, to: ConversationRef, active: bool) -> None:
         await self._call("typing", self.client.room_typing(to.conversation_id, active, timeout=30_000))

@@ -89,7 +89,7 @@ def text_card(reply: TextReply) -> dict[str, Any]:
 
 
 def form_card(reply: FormReply) -> dict[str, Any]:
-    """A form: a TextBlock, then one labelled Input.Text or Input.ChoiceSet per field, then the submit button."""
+    """A form: a TextBlock, then one labelled Input.Text or Input.ChoiceSet per field, then its buttons."""
     body: list[dict[str, Any]] = [{"type": "TextBlock", "text": reply.text, "wrap": True}]
     for field in reply.fields:
         item: dict[str, Any] = {"id": field.name, "label": field.label}
@@ -106,7 +106,7 @@ def form_card(reply: FormReply) -> dict[str, Any]:
         if field.value:
             item["value"] = field.value
         body.append(item)
-    return _card(body, [_submit(reply.submit)])
+    return _card(body, [_submit(b) for b in reply.buttons])
 
 
 def _card_activity(card: dict[str, Any], summary: str) -> Activity:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import UTC, datetime
 
 from bot import prompts
@@ -61,6 +61,7 @@ class Conversation:
         clock: Clock = _utc_now,
         max_question_chars: int = 4000,
         digests: DigestService | None = None,
+        escalation: Callable[[IncomingMessage], Awaitable[bool]] | None = None,
     ) -> None:
         self._answerer = answerer
         self._answers = answers
@@ -71,6 +72,7 @@ class Conversation:
         self._clock = clock
         self._max_chars = max_question_chars
         self._digests = digests
+        self._escalation = escalation  # OMO intake and team commands; True when it took the message
 
     async def handle(self, msg: IncomingMessage) -> None:
         """Act on one message; replies go to `msg.ref` through the channel of that name."""
@@ -96,6 +98,8 @@ class Conversation:
                 return
             await self._answers.add_feedback(answer_id, msg.sender, fb.positive, self._clock())
             log.info("feedback %s on answer %s", "+" if fb.positive else "-", answer_id)
+            return
+        if self._escalation is not None and await self._escalation(msg):
             return
         if msg.action is not None:
             if msg.action.name == "digest" and self._digests is not None:
@@ -150,6 +154,7 @@ class Conversation:
                     doc_ids=doc_ids,
                     confident=answer.confident,
                     at=self._clock(),
+                    text=answer.text,
                 )
             )
             message_id = await channel.send(ref, AnswerReply(answer=answer, answer_id=answer_id))

@@ -26,6 +26,7 @@ class AnswerEntry:
     doc_ids: tuple[str, ...]
     confident: bool
     at: datetime
+    text: str | None = None  # kept so an OMO case can attach the answer that led to it
 
 
 @dataclass(frozen=True, slots=True)
