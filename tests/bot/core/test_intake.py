@@ -19,6 +19,7 @@ def run(answers: list[str]) -> Dialogue:
     for answer in answers:
         outcome = advance(outcome.dialogue, answer)
         assert outcome.dialogue is not None
+    assert outcome.dialogue is not None
     return outcome.dialogue
 
 
