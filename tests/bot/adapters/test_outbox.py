@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.outbox import OutboxWorker, decode_reply, encode_reply, enqueue
 from bot.adapters.tables import outbox
-from bot.channels.base import Action, Button, ConversationRef, FormField, FormReply, TextReply
+from bot.channels.base import Action, Button, ConversationRef, FormField, FormReply, Reply, TextReply
 from tests.fakes import FakeChannel
 
 pytestmark = pytest.mark.integration
@@ -21,7 +21,7 @@ T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 class Slow(FakeChannel):
-    async def send(self, to: ConversationRef, reply: object) -> str | None:  # type: ignore[override]
+    async def send(self, to: ConversationRef, reply: Reply) -> str | None:
         await asyncio.sleep(0.001)
         return await super().send(to, reply)
 
