@@ -21,7 +21,7 @@ from bot.adapters.cases import SqlCaseStore
 from bot.adapters.chroma import ChromaStore
 from bot.adapters.conversation_stores import ChromaSources, StateAnswerLog, StateConversationLog
 from bot.adapters.db import create_engine, migrate
-from bot.adapters.digest_store import DigestStore
+from bot.adapters.digest_store import CaseDigestSource, DigestStore
 from bot.adapters.embeddings import NamedEmbeddings, build_embeddings
 from bot.adapters.escalation_support import DirectChatOpener, SqlAnswerLookup, StatePrivateChats
 from bot.adapters.outbox import OutboxWorker
@@ -166,14 +166,15 @@ def teams_channel(services: Services) -> Channel | None:
 def build_digests(
     services: Services, cases: OpenCases | None = None, on_queued: Callable[[], None] | None = None
 ) -> DigestService:
-    """The digest job and `!digest` command from the `digest` settings; OMO rooms see `cases`."""
+    """The digest job and `!digest` command from the `digest` settings; OMO rooms also see the open cases
+    (from the case store unless `cases` is given)."""
     settings = services.settings
     cfg = settings.digest
-    omo_room = settings.matrix.omo_room
+    omo = {("matrix", settings.matrix.omo_room), ("teams", settings.teams.omo_conversation_id)}
     return DigestService(
         DigestStore(services.engine),
         services.ingest_log,
-        cases,
+        cases if cases is not None else CaseDigestSource(SqlCaseStore(services.engine)),
         DigestPolicy(
             time=cfg.time,
             timezone=ZoneInfo(cfg.timezone),
@@ -181,7 +182,7 @@ def build_digests(
             send_when_empty=cfg.send_when_empty,
             max_message_chars=cfg.max_message_chars,
         ),
-        omo_rooms={("matrix", omo_room)} if omo_room else (),
+        omo_rooms={(channel, room) for channel, room in omo if room},
         editor_rooms=cfg.editor_rooms,
         on_queued=on_queued,
     )

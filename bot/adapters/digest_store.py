@@ -12,20 +12,23 @@ other sees rowcount 0 and queues nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import prompts
 from bot.adapters.outbox import enqueue
 from bot.adapters.tables import answers, digest_subscriptions, feedback
 from bot.channels.base import ConversationRef, TextReply
-from bot.core.digest import Audience, GapReason, KnowledgeGapEvent, Subscription, parse_time
+from bot.core.digest import Audience, GapReason, KnowledgeGapEvent, OpenCase, Subscription, parse_time
+from bot.core.escalation import Case
 
-__all__ = ["OUTBOX_KIND", "DigestStore"]
+__all__ = ["OUTBOX_KIND", "CaseDigestSource", "DigestStore"]
 
 OUTBOX_KIND = "digest"
 
@@ -144,3 +147,40 @@ class DigestStore:
             ]
         gaps.sort(key=lambda g: g.at)
         return gaps
+
+
+class CaseLister(Protocol):
+    """The case repository's query of cases (`SqlCaseStore` fits)."""
+
+    async def list_cases(self, *, open_only: bool = True) -> list[Case]: ...
+
+
+class CaseDigestSource:
+    """`OpenCases` over the case repository: urgent (spoed) first; named by the Dutch labels of the intake.
+
+    Only the reference, urgency, kind, municipality and age reach the digest, never the description
+    or the contact details.
+    """
+
+    def __init__(self, cases: CaseLister) -> None:
+        self._cases = cases
+
+    async def open_cases(self) -> list[OpenCase]:
+        labels: dict[str, Any] = json.loads(prompts.render("omo_labels.json.j2"))
+        urgencies: dict[str, str] = labels.get("urgencies", {})
+        kinds: dict[str, str] = labels.get("kinds", {})
+        return [
+            OpenCase(
+                case_id=case.ref,
+                urgency=urgencies.get(case.request.urgency, case.request.urgency),
+                rank=0 if case.urgent else 1,
+                opened_at=case.created_at,
+                subject=prompts.render(
+                    "digest_case.nl.j2",
+                    kind=kinds.get(case.request.kind, case.request.kind),
+                    municipality=case.request.municipality,
+                    claimed=case.claimed_by is not None,
+                ),
+            )
+            for case in await self._cases.list_cases(open_only=True)
+        ]

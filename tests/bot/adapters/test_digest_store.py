@@ -12,12 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.db import create_engine, migrate
-from bot.adapters.digest_store import OUTBOX_KIND, DigestStore
+from bot.adapters.digest_store import OUTBOX_KIND, CaseDigestSource, DigestStore
 from bot.adapters.outbox import OutboxWorker
 from bot.adapters.state import IngestLog
 from bot.adapters.tables import outbox
 from bot.core.digest import Audience
 from bot.core.digest_service import DigestPolicy, DigestService
+from bot.core.escalation import Attachment, Case, CaseRef, CaseRequest, CaseState, Requester
 from tests.conftest import Postgres
 from tests.fakes import FakeChannel
 
@@ -92,3 +93,37 @@ async def test_two_instances_on_postgresql_send_once(postgres: Postgres) -> None
 
 async def test_two_instances_on_sqlite_send_once(tmp_path: Path) -> None:
     await _race(f"sqlite+aiosqlite:///{tmp_path / 'state.db'}", rooms=5)
+
+
+class ListedCases:
+    def __init__(self, cases: list[Case]) -> None:
+        self.cases = cases
+
+    async def list_cases(self, *, open_only: bool = True) -> list[Case]:
+        assert open_only
+        return self.cases
+
+
+def _case(ref: str, urgency: str, created: datetime, claimed_by: str | None = None) -> Case:
+    return Case(
+        ref=CaseRef(ref),
+        state=CaseState.CLAIMED if claimed_by else CaseState.NEW,
+        request=CaseRequest("Utrecht", "demonstratie", urgency, "Geheime beschrijving", "06-12345678"),
+        requester=Requester("matrix", "@jan:x", "Jan", "!dm:x", None),
+        attachment=Attachment(),
+        created_at=created,
+        updated_at=created,
+        claimed_by=claimed_by,
+    )
+
+
+async def test_open_cases_for_the_digest_show_no_description_or_contact() -> None:
+    source = CaseDigestSource(
+        ListedCases([_case("OMO-2026-0001", "normaal", AT, "@omo:x"), _case("OMO-2026-0002", "spoed", AT)])
+    )
+    found = {c.case_id: c for c in await source.open_cases()}
+    assert found["OMO-2026-0002"].rank == 0 and found["OMO-2026-0001"].rank == 1
+    assert found["OMO-2026-0002"].urgency == "Spoed (binnen 24 uur)"
+    assert found["OMO-2026-0002"].subject == "Demonstratie of ordeverstoring, Utrecht (nog niet opgepakt)"
+    assert found["OMO-2026-0001"].subject == "Demonstratie of ordeverstoring, Utrecht"
+    assert all("Geheime" not in c.subject and "0612" not in c.subject for c in found.values())

@@ -115,6 +115,9 @@ def test_every_digest_template_renders() -> None:
         "weekdays": [1, 2, 3, 4, 5],
         "was_on": True,
         "turn": "aan",
+        "kind": "Demonstratie",
+        "municipality": "Utrecht",
+        "claimed": False,
         "now": datetime(2026, 1, 1, tzinfo=UTC),
     }
     for name in names:
