@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "bot.commands.serve",
     "bot.commands.teams_package",
     "bot.commands.digest",
+    "bot.commands.escalations",
 )
 
 

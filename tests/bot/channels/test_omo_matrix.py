@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -115,7 +116,7 @@ async def test_request_in_direct_chat_to_closure(synapse: Synapse, tmp_path: Pat
             ]
             for text, expected in steps:
                 await official.say(dm, text)
-                await eventually(lambda e=expected: notices(official, dm, e), what=f"reply with {expected!r}")
+                await eventually(functools.partial(notices, official, dm, expected), what=f"reply {expected!r}")
             (confirmation,) = notices(official, dm, "referentie OMO-")
             ref = confirmation.split("referentie ")[1].split(".")[0]
             (notice,) = await eventually(lambda: notices(omo, omo_room, f"Nieuw verzoek {ref}"), what="OMO notice")
