@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
-_NOT_YET = {"omo": "!omo", "digest": "!digest"}
+# Features an installation may leave off; without them these commands get a plain notice.
+_OPTIONAL = {"omo": "!omo", "digest": "!digest"}
 
 
 def _utc_now() -> datetime:
@@ -104,8 +105,8 @@ class Conversation:
         if msg.action is not None:
             if msg.action.name == "digest" and self._digests is not None:
                 await self._send(msg.ref, await self._digests.action(msg.ref, msg.action))
-            elif msg.action.name in _NOT_YET:
-                await self._say(msg.ref, "not_available.nl.j2", feature=_NOT_YET[msg.action.name])
+            elif msg.action.name in _OPTIONAL:
+                await self._say(msg.ref, "not_available.nl.j2", feature=_OPTIONAL[msg.action.name])
             else:
                 log.warning("unknown action %r ignored", msg.action.name)
             return
@@ -122,8 +123,8 @@ class Conversation:
         elif command == "digest" and self._digests is not None:
             await self._send(msg.ref, await self._digests.command(msg.ref, rest))
             return
-        elif command in _NOT_YET:
-            await self._say(msg.ref, "not_available.nl.j2", feature=_NOT_YET[command])
+        elif command in _OPTIONAL:
+            await self._say(msg.ref, "not_available.nl.j2", feature=_OPTIONAL[command])
             return
         else:  # !help and anything unknown
             await self._say(msg.ref, "help.nl.j2")

@@ -94,10 +94,10 @@ async def test_reply_citing_a_passage_that_was_not_given_loses_that_sentence(ser
 
 async def test_timeout_falls_back_to_the_extractive_answer(server: tuple[FakeOpenAI, str]) -> None:
     fake, url = server
-    fake.reply, fake.delay_s = "Te laat. [1]", 3.0
+    fake.reply, fake.delay_s = "Te laat. [1]", 1.0
     started = time.monotonic()
     answer = await pipeline(url, timeout_s=0.3).answer("Wat brengt de MIA in beeld?")
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 0.9
     assert answer.confident and answer.generator == "extractive"
     assert answer.citations[0].passage.doc.doc_id == "mia.md"
 
