@@ -61,7 +61,7 @@ def test_errors_name_the_key_and_the_missing_file(tmp_path: Path) -> None:
         load_settings(tmp_path / "nope.toml", environ={})
     with pytest.raises(ConfigError, match=r"retrieval\.top_k"):
         load_settings(environ={"ONRUST_RETRIEVAL__TOP_K": "many"})
-    with pytest.raises(ConfigError, match="teams.app_id"):
+    with pytest.raises(ConfigError, match=r"teams\.app_id"):
         load_settings(environ={"ONRUST_TEAMS__ENABLED": "true"})
 
 
