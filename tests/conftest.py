@@ -1,11 +1,23 @@
-"""Fixtures shared by the whole test suite."""
+"""Fixtures shared by the whole test suite: a Synapse homeserver, a PostgreSQL server, state databases."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.adapters.db import create_engine, migrate
 from tests.synapse import Synapse
 
 
@@ -20,21 +32,7 @@ def synapse() -> Iterator[Synapse]:
         server.stop()
 
 
-# --- PostgreSQL (issue 6): one real server per session, one fresh database per test --------------
-
-import contextlib  # noqa: E402
-import glob  # noqa: E402
-import os  # noqa: E402
-import shutil  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import uuid  # noqa: E402
-from collections.abc import AsyncIterator  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
+# --- PostgreSQL: one real server per session, one fresh database per test ------------------------
 
 
 @dataclass(frozen=True)
@@ -104,18 +102,29 @@ def postgres() -> Iterator[Postgres]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """A migrated state database: SQLite in tmp_path, or a fresh database on the session's PostgreSQL."""
-    from bot.adapters.db import create_engine, migrate
-
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'state.db'}"
-    else:
-        url = request.getfixturevalue("postgres").new_database()
+@contextlib.asynccontextmanager
+async def _migrated(url: str) -> AsyncIterator[AsyncEngine]:
     eng = create_engine(url)
     await migrate(eng)
     try:
         yield eng
     finally:
         await eng.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A migrated state database: SQLite in tmp_path, or a fresh database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'state.db'}"
+    else:
+        url = request.getfixturevalue("postgres").new_database()
+    async with _migrated(url) as eng:
+        yield eng
+
+
+@pytest.fixture
+async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A migrated SQLite state database in tmp_path, for tests about something else than the database."""
+    async with _migrated(f"sqlite+aiosqlite:///{tmp_path / 'state.db'}") as eng:
+        yield eng

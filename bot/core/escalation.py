@@ -185,25 +185,10 @@ def transition(case: Case, event: CaseEvent) -> Case:
         case Claim():
             if case.state is CaseState.CLAIMED:
                 raise TransitionError(case.state, name, "already_claimed")
-            return replace(
-                case,
-                state=CaseState.CLAIMED,
-                claimed_by=event.actor,
-                claimed_by_name=event.actor_name,
-                claimed_at=event.at,
-                updated_at=event.at,
-            )
+            return _claimed(case, event)
         case Answer():
-            if case.state is CaseState.NEW:
-                return replace(
-                    case,
-                    state=CaseState.CLAIMED,
-                    claimed_by=event.actor,
-                    claimed_by_name=event.actor_name,
-                    claimed_at=event.at,
-                    updated_at=event.at,
-                )
-            return replace(case, updated_at=event.at)
+            # Answering an unclaimed case claims it: the requester hears from one person.
+            return _claimed(case, event) if case.state is CaseState.NEW else replace(case, updated_at=event.at)
         case Close():
             return replace(
                 case, state=CaseState.CLOSED, closing_note=event.note, closed_at=event.at, updated_at=event.at
@@ -214,3 +199,14 @@ def transition(case: Case, event: CaseEvent) -> Case:
             if not case.urgent or case.reminded_at is not None:
                 raise TransitionError(case.state, name, "no_reminder_due")
             return replace(case, reminded_at=event.at)
+
+
+def _claimed(case: Case, event: Claim | Answer) -> Case:
+    return dataclasses.replace(
+        case,
+        state=CaseState.CLAIMED,
+        claimed_by=event.actor,
+        claimed_by_name=event.actor_name,
+        claimed_at=event.at,
+        updated_at=event.at,
+    )

@@ -17,7 +17,6 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.conversation_stores import StateAnswerLog, StateConversationLog
-from bot.adapters.db import create_engine, migrate
 from bot.adapters.digest_store import DigestStore
 from bot.adapters.outbox import OutboxWorker
 from bot.adapters.state import AnswerStore, ConversationStore, IngestLog, KeyValueStore
@@ -47,10 +46,9 @@ def next_working_morning() -> datetime:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'state.db'}")
-    await migrate(engine)
-    await IngestLog(engine).append(
+async def db(sqlite_engine: AsyncEngine) -> AsyncEngine:
+    """A state database whose ingest log has one new document to report."""
+    await IngestLog(sqlite_engine).append(
         [
             IngestEvent(
                 "run",
@@ -63,8 +61,7 @@ async def db(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
             )
         ]
     )
-    yield engine
-    await engine.dispose()
+    return sqlite_engine
 
 
 def digests(engine: AsyncEngine) -> DigestService:

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.cases import SqlCaseStore
 from bot.adapters.conversation_stores import StateAnswerLog, StateConversationLog
-from bot.adapters.db import create_engine, migrate
 from bot.adapters.escalation_support import SqlAnswerLookup, StatePrivateChats
 from bot.adapters.outbox import OutboxWorker
 from bot.adapters.state import AnswerStore, ConversationStore, KeyValueStore
@@ -36,11 +35,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(180
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'state.db'}")
-    await migrate(engine)
-    yield engine
-    await engine.dispose()
+def db(sqlite_engine: AsyncEngine) -> AsyncEngine:
+    return sqlite_engine
 
 
 @contextlib.asynccontextmanager

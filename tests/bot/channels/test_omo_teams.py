@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.cases import SqlCaseStore
 from bot.adapters.conversation_stores import StateAnswerLog, StateConversationLog
-from bot.adapters.db import create_engine, migrate
 from bot.adapters.escalation_support import SqlAnswerLookup, StatePrivateChats
 from bot.adapters.outbox import OutboxWorker
 from bot.adapters.state import AnswerStore, ConversationStore
@@ -33,11 +31,8 @@ OMO = "19:omo@thread.tacv2"
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'state.db'}")
-    await migrate(engine)
-    yield engine
-    await engine.dispose()
+def db(sqlite_engine: AsyncEngine) -> AsyncEngine:
+    return sqlite_engine
 
 
 def card(posted: Posted) -> dict[str, Any]:

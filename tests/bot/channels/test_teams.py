@@ -22,7 +22,6 @@ from microsoft_agents.hosting.core.authorization.jwt.jwt_token_validator import 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.conversation_stores import StateAnswerLog, StateConversationLog
-from bot.adapters.db import create_engine, migrate
 from bot.adapters.state import AnswerStore, ConversationStore
 from bot.channels.base import ConversationRef, MessageHandler, TextReply
 from bot.channels.teams import TeamsChannel
@@ -65,11 +64,9 @@ PASSAGES = [
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'state.db'}")
-    await migrate(engine)
-    yield engine
-    await engine.dispose()
+def engine(sqlite_engine: AsyncEngine) -> AsyncEngine:
+    """This suite is about Teams, not the database: SQLite only."""
+    return sqlite_engine
 
 
 @pytest.fixture
