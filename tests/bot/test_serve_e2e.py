@@ -1,0 +1,73 @@
+"""The whole product on the real parts: `build_app` with the shipped corpus, the real answer pipeline and Matrix.
+
+Ingests `knowledge/` with `onrust ingest`, starts the app exactly as `onrust serve` does (Synapse on
+loopback, embedded Chroma, SQLite, no LLM), and asks questions as an official in a direct chat.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from bot.app import build_app
+from bot.cli import main
+from bot.config import load_settings
+from tests.bot.channels.matrix_harness import Official, eventually
+from tests.synapse import Synapse
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(180)]
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """The shipped corpus, ingested through the command line (outside the test's event loop)."""
+    path = tmp_path / "data"
+    assert main(["-q", "--data-dir", str(path), "ingest", str(REPO / "knowledge")]) == 0
+    return path
+
+
+@pytest.fixture
+async def official_and_bot(synapse: Synapse, data_dir: Path, tmp_path: Path) -> AsyncIterator[tuple[Official, str]]:
+    tag = uuid.uuid4().hex[:8]
+    bot_id = synapse.register(f"onrust-{tag}")
+    official_id = synapse.register(f"burgemeester-{tag}")
+    settings = load_settings(
+        environ={
+            "ONRUST_MATRIX__HOMESERVER": synapse.url,
+            "ONRUST_MATRIX__USER_ID": bot_id,
+            "ONRUST_MATRIX__PASSWORD": "wachtwoord",
+        },
+        data_dir=data_dir,
+    )
+    runner = web.AppRunner(build_app(settings))
+    await runner.setup()  # opens the services and starts the Matrix channel, as `onrust serve` does
+    official = Official(synapse.url, official_id, tmp_path / "official")
+    await official.start()
+    try:
+        yield official, bot_id
+    finally:
+        await official.stop()
+        await runner.cleanup()
+
+
+async def ask(official: Official, room: str, question: str) -> str:
+    event_id = await official.say(room, question)
+    replies = await eventually(lambda: official.replies_to(event_id), timeout=60, what="the bot's answer")
+    return str(replies[0].body)
+
+
+async def test_official_gets_cited_answers_and_an_honest_refusal(official_and_bot: tuple[Official, str]) -> None:
+    official, bot_id = official_and_bot
+    room = await official.room(bot_id, direct=True)
+
+    answer = await ask(official, room, "Wat is de Maatschappelijke Impact Afweging?")
+    assert "Maatschappelijke Impact Afweging" in answer and "[1]" in answer and "Bronnen" in answer
+
+    refusal = await ask(official, room, "Wie won de Tour de France in 2019?")
+    assert "weet ik niet" in refusal and "!omo" in refusal and "[1]" not in refusal
