@@ -3,7 +3,7 @@
 The parser is chosen by file suffix, or for a URL by `Content-Type` (generic types such as
 `application/octet-stream` and `text/plain` defer to the URL suffix). Metadata precedence:
 
-- kind: `LoadOptions.kind`, else front matter / JSONL `kind`, else `guess_kind` on the document id
+- kind: front matter / JSONL `kind`, else `LoadOptions.kind`, else `guess_kind` on the document id
   (for files the path relative to the ingested folder, for URLs the URL path);
 - access: front matter / JSONL `access`, else `LoadOptions.access`;
 - title: front matter / JSONL `title`, else the title found in the document, else the prettified name.
@@ -204,7 +204,7 @@ def _document(content: Content, target: _Target, options: LoadOptions) -> Parsed
         title=meta.title or content.title or target.fallback_title,
         blocks=content.blocks,
         source=target.source,
-        kind=options.kind or meta.kind or guess_kind(target.kind_hint),
+        kind=meta.kind or options.kind or guess_kind(target.kind_hint),
         url=target.url or meta.url,
         version=meta.version,
         access=meta.access or options.access,

@@ -100,12 +100,16 @@ def test_markdown_bad_front_matter_fails(write_file: WriteFile, front_matter: st
     assert load_error(write_file("doc.md", f"---\n{front_matter}\n---\n\nTekst.\n")).startswith(reason)
 
 
-def test_options_kind_wins_over_front_matter_but_front_matter_access_wins(write_file: WriteFile) -> None:
+def test_front_matter_wins_over_the_options(write_file: WriteFile) -> None:
     path = write_file("doc.md", "---\nkind: faq\naccess: omo-intern\n---\nTekst.\n")
     doc = load_one(path, LoadOptions(kind=Kind.MIA, access=Access.OPENBAAR))
 
-    assert doc.kind is Kind.MIA
+    assert doc.kind is Kind.FAQ
     assert doc.access is Access.OMO_INTERN
+
+
+def test_options_kind_is_the_default(write_file: WriteFile) -> None:
+    assert load_one(write_file("notitie.md", "Tekst.\n"), LoadOptions(kind=Kind.MIA)).kind is Kind.MIA
 
 
 def test_options_access_is_the_default(write_file: WriteFile) -> None:
