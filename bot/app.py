@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -19,7 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.cases import SqlCaseStore
 from bot.adapters.chroma import ChromaStore
-from bot.adapters.conversation_stores import ChromaSources, StateAnswerLog, StateConversationLog
+from bot.adapters.conversation_stores import (
+    ChromaSources,
+    StateAnswerLog,
+    StateConversationLog,
+    StateMessageClaims,
+)
 from bot.adapters.db import create_engine, migrate
 from bot.adapters.digest_store import CaseDigestSource, DigestStore
 from bot.adapters.embeddings import NamedEmbeddings, build_embeddings
@@ -54,6 +60,7 @@ __all__ = [
     "build_digests",
     "build_escalation",
     "matrix_channel",
+    "omo_rooms",
     "open_services",
     "open_store",
 ]
@@ -163,6 +170,12 @@ def teams_channel(services: Services) -> Channel | None:
     return TeamsChannel(cfg, services.conversations) if cfg.enabled else None
 
 
+def omo_rooms(settings: Settings) -> dict[str, str]:
+    """The OMO team's own conversation per channel (`matrix.omo_room`, `teams.omo_conversation_id`), where set."""
+    rooms = {"matrix": settings.matrix.omo_room, "teams": settings.teams.omo_conversation_id}
+    return {channel: room for channel, room in rooms.items() if room}
+
+
 def build_digests(
     services: Services, cases: OpenCases | None = None, on_queued: Callable[[], None] | None = None
 ) -> DigestService:
@@ -170,7 +183,6 @@ def build_digests(
     (from the case store unless `cases` is given)."""
     settings = services.settings
     cfg = settings.digest
-    omo = {("matrix", settings.matrix.omo_room), ("teams", settings.teams.omo_conversation_id)}
     return DigestService(
         DigestStore(services.engine),
         services.ingest_log,
@@ -182,7 +194,7 @@ def build_digests(
             send_when_empty=cfg.send_when_empty,
             max_message_chars=cfg.max_message_chars,
         ),
-        omo_rooms={(channel, room) for channel, room in omo if room},
+        omo_rooms=set(omo_rooms(settings).items()),
         editor_rooms=cfg.editor_rooms,
         on_queued=on_queued,
     )
@@ -192,7 +204,6 @@ def build_escalation(services: Services, channels: dict[str, Channel], poke: Cal
     """OMO intake and case handling over the state database; `poke` wakes the outbox after a change."""
     settings = services.settings
     cfg = settings.escalation
-    omo = {"matrix": settings.matrix.omo_room, "teams": settings.teams.omo_conversation_id}
     openers = {n: c for n, c in channels.items() if isinstance(c, MatrixChannel)}
 
     async def titles(doc_ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
@@ -205,7 +216,7 @@ def build_escalation(services: Services, channels: dict[str, Channel], poke: Cal
         SqlAnswerLookup(services.engine, titles),
         StatePrivateChats(services.conversations, dict[str, DirectChatOpener](openers)),
         channels,
-        {name: conv for name, conv in omo.items() if conv and name in channels},
+        {name: conv for name, conv in omo_rooms(settings).items() if name in channels},
         poke=poke,
         limits=Limits(description=cfg.max_description_chars, field=cfg.max_field_chars),
         max_message_chars=settings.answer.max_question_chars,
@@ -241,7 +252,6 @@ def build_app(
         async with open_services(settings) as services:
             answerer = await asyncio.to_thread(answerer_factory, services)  # loads models: off the loop
             channels = {c.name: c for c in (f(services) for f in factories) if c is not None}
-            omo_room = settings.matrix.omo_room
             esc = settings.escalation
             outbox = OutboxWorker(
                 services.engine,
@@ -253,16 +263,18 @@ def build_app(
             )
             escalation = build_escalation(services, channels, outbox.poke)
             digests = build_digests(services, on_queued=outbox.poke) if settings.digest.enabled else None
+            claims = StateMessageClaims(services.engine)
             conversation = Conversation(
                 answerer,
                 StateAnswerLog(services.answers, services.engine),
                 StateConversationLog(services.conversations),
                 ChromaSources(services.store, settings.store.timeout_s),
                 channels,
-                omo={("matrix", omo_room)} if omo_room else (),
+                omo=set(omo_rooms(settings).items()),
                 max_question_chars=settings.answer.max_question_chars,
                 digests=digests,
                 escalation=escalation.handle,
+                claims=claims,
             )
             app[SERVICES] = services
             app[CONVERSATION] = conversation
@@ -276,6 +288,11 @@ def build_app(
             if digests is not None:  # runs at start too: a digest missed while the bot was down goes out now
                 scheduler.every("digest", settings.digest.check_interval_s, digests.tick)
             scheduler.every("omo-reminders", esc.reminder_check_s, escalation.check_reminders)
+
+            async def forget_handled() -> None:  # no platform redelivers a message days later
+                await claims.forget_before(datetime.now(UTC) - timedelta(days=2))
+
+            scheduler.every("forget-handled-messages", 3600, forget_handled)
             app[SCHEDULER] = scheduler
             app[OUTBOX] = outbox
             outbox_task = asyncio.create_task(outbox.run(), name="outbox")

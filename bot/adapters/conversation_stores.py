@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.chroma import ChromaStore
 from bot.adapters.state import AnswerRecord, AnswerStore, ConversationRecord, ConversationStore
-from bot.adapters.tables import answers
+from bot.adapters.tables import answers, handled_messages
 from bot.core.ports import AnswerEntry, AnswerId, SourceInfo
 
-__all__ = ["ChromaSources", "StateAnswerLog", "StateConversationLog"]
+__all__ = ["ChromaSources", "StateAnswerLog", "StateConversationLog", "StateMessageClaims"]
 
 
 class StateAnswerLog:
@@ -105,3 +107,25 @@ class ChromaSources:
             SourceInfo(title=d.info.title, version=d.info.version, url=d.info.url, access=d.info.access)
             for d in docs.values()
         ]
+
+
+class StateMessageClaims:
+    """`MessageClaims` over the `handled_messages` table: the primary key makes the first claim win."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def claim(self, channel: str, conversation_id: str, message_id: str, at: datetime) -> bool:
+        key = hashlib.sha256(f"{conversation_id}\x00{message_id}".encode()).hexdigest()
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(insert(handled_messages).values(channel=channel, message_key=key, at=at))
+        except IntegrityError:
+            return False
+        return True
+
+    async def forget_before(self, moment: datetime) -> int:
+        """Drop claims older than `moment` (no platform redelivers that late); returns how many."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(delete(handled_messages).where(handled_messages.c.at < moment))
+        return int(result.rowcount or 0)

@@ -25,6 +25,7 @@ __all__ = [
     "conversations",
     "digest_subscriptions",
     "feedback",
+    "handled_messages",
     "ingest_events",
     "intake_dialogues",
     "kv",
@@ -199,4 +200,14 @@ digest_subscriptions = Table(
     Column("last_sent_at", DateTime(timezone=True)),  # the next digest covers what happened since
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("channel", "conversation_id", name="uq_digest_subscriptions_conversation"),
+)
+
+# Every incoming message is claimed here before it is handled, so a second instance syncing the same
+# Matrix account, or a Bot Service retry of the same Teams activity, is handled once.
+handled_messages = Table(
+    "handled_messages",
+    metadata,
+    Column("channel", String(16), primary_key=True),
+    Column("message_key", String(64), primary_key=True),  # sha256 of conversation and message id
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
 )

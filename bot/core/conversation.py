@@ -16,7 +16,7 @@ from bot import prompts
 from bot.channels.base import AnswerReply, Channel, ConversationRef, IncomingMessage, TextReply
 from bot.core.answering import EVERYONE, PUBLIC, Answerer
 from bot.core.digest_service import DigestService
-from bot.core.ports import AnswerEntry, AnswerId, AnswerLog, ConversationLog, Sources
+from bot.core.ports import AnswerEntry, AnswerId, AnswerLog, ConversationLog, MessageClaims, Sources
 from bot.errors import ChannelError
 
 __all__ = ["Conversation", "parse_command"]
@@ -63,6 +63,7 @@ class Conversation:
         max_question_chars: int = 4000,
         digests: DigestService | None = None,
         escalation: Callable[[IncomingMessage], Awaitable[bool]] | None = None,
+        claims: MessageClaims | None = None,
     ) -> None:
         self._answerer = answerer
         self._answers = answers
@@ -74,10 +75,20 @@ class Conversation:
         self._max_chars = max_question_chars
         self._digests = digests
         self._escalation = escalation  # OMO intake and team commands; True when it took the message
+        self._claims = claims  # without claims (tests, the console) every delivery is handled
 
     async def handle(self, msg: IncomingMessage) -> None:
-        """Act on one message; replies go to `msg.ref` through the channel of that name."""
+        """Act on one message; replies go to `msg.ref` through the channel of that name.
+
+        A message another instance (or an earlier delivery of the same message) already claimed is skipped.
+        """
         try:
+            ref = msg.ref
+            if self._claims is not None and not await self._claims.claim(
+                ref.channel, ref.conversation_id, msg.message_id, self._clock()
+            ):
+                log.debug("message %s on %s was already handled", msg.message_id, ref.channel)
+                return
             await self._conversations.remember(
                 msg.ref.channel,
                 msg.ref.conversation_id,

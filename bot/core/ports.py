@@ -8,7 +8,7 @@ from typing import NewType, Protocol
 
 from bot.core.models import Access
 
-__all__ = ["AnswerEntry", "AnswerId", "AnswerLog", "ConversationLog", "SourceInfo", "Sources"]
+__all__ = ["AnswerEntry", "AnswerId", "AnswerLog", "ConversationLog", "MessageClaims", "SourceInfo", "Sources"]
 
 AnswerId = NewType("AnswerId", str)
 """A random hex id the bot gives every answer it sends; feedback refers back to it."""
@@ -69,3 +69,11 @@ class Sources(Protocol):
     """The documents the knowledge base holds."""
 
     async def list_sources(self) -> list[SourceInfo]: ...
+
+
+class MessageClaims(Protocol):
+    """Claims each incoming message once, so it is handled once by however many instances receive it."""
+
+    async def claim(self, channel: str, conversation_id: str, message_id: str, at: datetime) -> bool:
+        """True for the first claim of this message, False for every later one."""
+        ...
