@@ -24,6 +24,8 @@ __all__ = ["ExtractiveAnswerer"]
 _MIN_CHARS = 25
 _MAX_CHARS = 400
 _SHORT_CHARS = 80
+_REPEAT_OVERLAP = 0.75
+_HEADING_CHARS = 80
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +67,7 @@ class ExtractiveAnswerer:
             _Candidate(no, pos, unit, frozenset(terms(unit)) | (_heading_terms(passage) if pos == 0 else frozenset()))
             for no, passage in enumerate(passages, start=1)
             for pos, unit in enumerate(_units(passage.text))
-            if _MIN_CHARS <= len(unit) <= _MAX_CHARS and not unit.startswith("#")
+            if _MIN_CHARS <= len(unit) <= _MAX_CHARS and not unit.startswith("#") and not _is_heading(unit)
         ]
         if not candidates:
             return Draft("", self.name)
@@ -84,14 +86,29 @@ class ExtractiveAnswerer:
         best = ranked[0]
         follow = [c for c in candidates if (c.passage_no, c.position) == (best.passage_no, best.position + 1)]
         extra = follow if len(best.text) < _SHORT_CHARS else []
-        rest = [c for c in ranked[1:] if c.terms & wanted and c not in extra]
-        chosen = [best, *extra, *rest][: self._max_sentences]
+        chosen = [best, *extra]
+        for c in ranked[1:]:
+            if len(chosen) >= self._max_sentences:
+                break
+            if c.terms & wanted and c not in chosen and not any(_repeats(c, k) for k in chosen):
+                chosen.append(c)
+        chosen = chosen[: self._max_sentences]
         # Without any shared word, only the top passage's opening is quoted: it is what retrieval found.
         if not chosen[0].terms & wanted:
             chosen = [c for c in candidates if c.passage_no == 1][:1] or chosen[:1]
         chosen.sort(key=lambda c: (c.passage_no, c.position))
         text = " ".join(f"{_as_sentence(c.text)} [{c.passage_no}]" for c in chosen)
         return Draft(text, self.name)
+
+
+def _repeats(candidate: _Candidate, kept: _Candidate) -> bool:
+    """Says mostly what a chosen sentence says already (often the same fact in two documents)."""
+    return bool(candidate.terms) and len(candidate.terms & kept.terms) / len(candidate.terms) >= _REPEAT_OVERLAP
+
+
+def _is_heading(unit: str) -> bool:
+    """A short line without closing punctuation is a heading carried into the chunk, not a sentence."""
+    return len(unit) < _HEADING_CHARS and unit[-1:] not in ".!?:;)"
 
 
 def _heading_terms(passage: Passage) -> frozenset[str]:

@@ -54,3 +54,13 @@ def test_markdown_emphasis_is_not_quoted() -> None:
     ]
     draft = ExtractiveAnswerer(max_sentences=1).draft("Met wie werkt de VNG samen?", passages)
     assert "**" not in draft.text and "de politie" in draft.text
+
+
+def test_the_same_fact_from_two_documents_is_quoted_once() -> None:
+    passages = [
+        make_passage("mia.md", "De MIA is een instrument dat in beeld brengt wat beleidskeuzes betekenen voor onrust."),
+        make_passage("faq.md", "De MIA is een instrument dat in beeld brengt wat beleidskeuzes voor onrust betekenen."),
+        make_passage("omo.md", "Gemeenten gebruiken de MIA voordat zij een gevoelig besluit nemen."),
+    ]
+    draft = ExtractiveAnswerer(max_sentences=3).draft("Wat is de MIA en wanneer gebruiken gemeenten haar?", passages)
+    assert "[1]" in draft.text and "[2]" not in draft.text and "[3]" in draft.text
