@@ -25,7 +25,6 @@ sys.path.insert(0, str(ROOT))  # run from a checkout: reuse the test harness
 
 from pydantic import SecretStr  # noqa: E402
 
-from bot.adapters.conversation_stores import StateAnswerLog, StateConversationLog  # noqa: E402
 from bot.app import build_answerer, open_services  # noqa: E402
 from bot.channels.matrix import MatrixChannel  # noqa: E402
 from bot.config import MatrixSettings, load_settings  # noqa: E402
@@ -81,8 +80,8 @@ async def main(args: argparse.Namespace) -> None:
             channel = MatrixChannel(cfg, data / "matrix", services.kv)
             conv = Conversation(
                 answerer,
-                StateAnswerLog(services.answers, services.engine),
-                StateConversationLog(services.conversations),
+                services.answers,
+                services.conversations,
                 StaticSources([SourceInfo("x", None, None)]),
                 {"matrix": channel},
             )

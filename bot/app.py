@@ -20,12 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.cases import SqlCaseStore
 from bot.adapters.chroma import ChromaStore
-from bot.adapters.conversation_stores import (
-    ChromaSources,
-    StateAnswerLog,
-    StateConversationLog,
-    StateMessageClaims,
-)
+from bot.adapters.conversation_stores import ChromaSources, StateMessageClaims
 from bot.adapters.db import create_engine, migrate
 from bot.adapters.digest_store import CaseDigestSource, DigestStore
 from bot.adapters.embeddings import NamedEmbeddings, build_embeddings
@@ -266,8 +261,8 @@ def build_app(
             claims = StateMessageClaims(services.engine)
             conversation = Conversation(
                 answerer,
-                StateAnswerLog(services.answers, services.engine),
-                StateConversationLog(services.conversations),
+                services.answers,
+                services.conversations,
                 ChromaSources(services.store, settings.store.timeout_s),
                 channels,
                 omo=set(omo_rooms(settings).items()),

@@ -1,4 +1,7 @@
-"""The conversation core's storage and source protocols, implemented over the state database and Chroma."""
+"""The conversation core's `Sources` and `MessageClaims`, over Chroma and the state database.
+
+Its `AnswerLog` and `ConversationLog` are `AnswerStore` and `ConversationStore` in `bot.adapters.state`.
+"""
 
 from __future__ import annotations
 
@@ -6,91 +9,15 @@ import asyncio
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.chroma import ChromaStore
-from bot.adapters.state import AnswerRecord, AnswerStore, ConversationRecord, ConversationStore
-from bot.adapters.tables import answers, handled_messages
-from bot.core.ports import AnswerEntry, AnswerId, SourceInfo
+from bot.adapters.tables import handled_messages
+from bot.core.ports import SourceInfo
 
-__all__ = ["ChromaSources", "StateAnswerLog", "StateConversationLog", "StateMessageClaims"]
-
-
-class StateAnswerLog:
-    """`AnswerLog` over `AnswerStore`; the thread lookup reads the answers table directly."""
-
-    def __init__(self, store: AnswerStore, engine: AsyncEngine) -> None:
-        self._store = store
-        self._engine = engine
-
-    async def record(self, entry: AnswerEntry) -> None:
-        await self._store.record(
-            AnswerRecord(
-                answer_id=entry.answer_id,
-                channel=entry.channel,
-                conversation_id=entry.conversation_id,
-                thread_id=entry.thread_id,
-                message_id=None,
-                question=entry.question,
-                doc_ids=entry.doc_ids,
-                confident=entry.confident,
-                at=entry.at,
-                text=entry.text,
-            )
-        )
-
-    async def set_message_id(self, answer_id: AnswerId, message_id: str) -> None:
-        await self._store.set_message_id(answer_id, message_id)
-
-    async def resolve(self, *, answer_id: str | None = None, message_id: str | None = None) -> AnswerId | None:
-        if answer_id is None and message_id is None:
-            return None
-        found = await self._store.find(answer_id=answer_id, message_id=message_id)
-        return None if found is None else AnswerId(found.answer_id)
-
-    async def add_feedback(self, answer_id: AnswerId, user_id: str, positive: bool, at: datetime) -> None:
-        await self._store.add_feedback(answer_id, user_id, positive, at)
-
-    async def thread_question(self, channel: str, conversation_id: str, thread_id: str) -> str | None:
-        query = (
-            select(answers.c.question)
-            .where(
-                (answers.c.channel == channel)
-                & (answers.c.conversation_id == conversation_id)
-                & (answers.c.thread_id == thread_id)
-            )
-            .order_by(answers.c.at)
-            .limit(1)
-        )
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(query)).first()
-        return None if row is None else str(row[0])
-
-
-class StateConversationLog:
-    """`ConversationLog` over `ConversationStore`; a new reference holds just the conversation id.
-
-    A reference the channel stored itself (Teams keeps the SDK's serialised ConversationReference,
-    needed for proactive sends) is kept, never overwritten with that stub.
-    """
-
-    def __init__(self, store: ConversationStore) -> None:
-        self._store = store
-
-    async def remember(
-        self, channel: str, conversation_id: str, *, is_private: bool, user_id: str, at: datetime
-    ) -> None:
-        existing = await self._store.get(channel, conversation_id)
-        record = ConversationRecord(
-            channel=channel,
-            conversation_id=conversation_id,
-            is_private=is_private,
-            user_id=user_id,
-            reference=existing.reference if existing is not None else {"conversation_id": conversation_id},
-        )
-        await self._store.save(record, at)
+__all__ = ["ChromaSources", "StateMessageClaims"]
 
 
 class ChromaSources:

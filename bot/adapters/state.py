@@ -1,5 +1,6 @@
 """Repositories over the state database: the ingest log, answers and feedback, conversations, key-value state.
 
+`AnswerStore` and `ConversationStore` are the conversation core's `AnswerLog` and `ConversationLog`.
 Each repository takes the shared `AsyncEngine`; every write is one transaction. Nothing here keeps
 state in memory, so several bot instances can share one PostgreSQL database.
 """
@@ -17,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.tables import answers, conversations, feedback, ingest_events, kv
 from bot.core.models import Access, IngestAction, IngestEvent
+from bot.core.ports import AnswerEntry, AnswerId
 
 __all__ = [
-    "AnswerRecord",
     "AnswerStore",
     "ConversationRecord",
     "ConversationStore",
@@ -80,42 +81,29 @@ class IngestLog:
         ]
 
 
-@dataclass(frozen=True, slots=True)
-class AnswerRecord:
-    """An answer the bot sent, kept so feedback and digests can refer back to it."""
-
-    answer_id: str
-    channel: str
-    conversation_id: str
-    thread_id: str | None
-    message_id: str | None
-    question: str
-    doc_ids: tuple[str, ...]
-    confident: bool
-    at: datetime
-    text: str | None = None
-
-
 class AnswerStore:
-    """Answers sent and the 👍/👎 feedback on them (one vote per user per answer; the latest wins)."""
+    """`AnswerLog` over the answers table: answers sent and the 👍/👎 feedback on them.
+
+    One vote per user per answer; the latest wins.
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def record(self, record: AnswerRecord) -> None:
+    async def record(self, entry: AnswerEntry) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(
                 insert(answers).values(
-                    answer_id=record.answer_id,
-                    channel=record.channel,
-                    conversation_id=record.conversation_id,
-                    thread_id=record.thread_id,
-                    message_id=record.message_id,
-                    question=record.question,
-                    doc_ids=list(record.doc_ids),
-                    confident=record.confident,
-                    at=record.at,
-                    text=record.text,
+                    answer_id=entry.answer_id,
+                    channel=entry.channel,
+                    conversation_id=entry.conversation_id,
+                    thread_id=entry.thread_id,
+                    message_id=entry.message_id,
+                    question=entry.question,
+                    doc_ids=list(entry.doc_ids),
+                    confident=entry.confident,
+                    at=entry.at,
+                    text=entry.text,
                 )
             )
 
@@ -123,8 +111,11 @@ class AnswerStore:
         async with self._engine.begin() as conn:
             await conn.execute(update(answers).where(answers.c.answer_id == answer_id).values(message_id=message_id))
 
-    async def find(self, *, answer_id: str | None = None, message_id: str | None = None) -> AnswerRecord | None:
-        """The answer with this id, or the one sent as this platform message."""
+    async def find(self, *, answer_id: str | None = None, message_id: str | None = None) -> AnswerEntry | None:
+        """The answer with this id, or the one sent as this platform message.
+
+        Raises `ValueError` when given neither.
+        """
         if answer_id is not None:
             query = select(answers).where(answers.c.answer_id == answer_id)
         elif message_id is not None:
@@ -135,18 +126,41 @@ class AnswerStore:
             row = (await conn.execute(query)).mappings().first()
         if row is None:
             return None
-        return AnswerRecord(
-            answer_id=row["answer_id"],
+        return AnswerEntry(
+            answer_id=AnswerId(row["answer_id"]),
             channel=row["channel"],
             conversation_id=row["conversation_id"],
             thread_id=row["thread_id"],
-            message_id=row["message_id"],
             question=row["question"],
             doc_ids=tuple(row["doc_ids"]),
             confident=bool(row["confident"]),
             at=_utc(row["at"]),
             text=row["text"],
+            message_id=row["message_id"],
         )
+
+    async def resolve(self, *, answer_id: str | None = None, message_id: str | None = None) -> AnswerId | None:
+        """The id of the answer with this answer id or platform message id; None if there is none (or no id)."""
+        if answer_id is None and message_id is None:
+            return None
+        found = await self.find(answer_id=answer_id, message_id=message_id)
+        return None if found is None else found.answer_id
+
+    async def thread_question(self, channel: str, conversation_id: str, thread_id: str) -> str | None:
+        """The first question answered in this thread, if any."""
+        query = (
+            select(answers.c.question)
+            .where(
+                (answers.c.channel == channel)
+                & (answers.c.conversation_id == conversation_id)
+                & (answers.c.thread_id == thread_id)
+            )
+            .order_by(answers.c.at)
+            .limit(1)
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else str(row[0])
 
     async def add_feedback(self, answer_id: str, user_id: str, positive: bool, at: datetime) -> None:
         """Store a vote; a second vote by the same user on the same answer replaces the first."""
@@ -175,10 +189,28 @@ class ConversationRecord:
 
 
 class ConversationStore:
-    """Conversation references, kept so digests and case updates can be sent proactively."""
+    """`ConversationLog` over the conversations table: references for sending digests and case updates proactively."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+
+    async def remember(
+        self, channel: str, conversation_id: str, *, is_private: bool, user_id: str, at: datetime
+    ) -> None:
+        """Note a conversation the bot heard from; a new reference holds just the conversation id.
+
+        A reference the channel stored itself (Teams keeps the SDK's serialised ConversationReference,
+        needed for proactive sends) is kept, never overwritten with that stub.
+        """
+        existing = await self.get(channel, conversation_id)
+        record = ConversationRecord(
+            channel=channel,
+            conversation_id=conversation_id,
+            is_private=is_private,
+            user_id=user_id,
+            reference=existing.reference if existing is not None else {"conversation_id": conversation_id},
+        )
+        await self.save(record, at)
 
     async def save(self, record: ConversationRecord, at: datetime) -> None:
         values = {

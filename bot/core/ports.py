@@ -16,7 +16,11 @@ AnswerId = NewType("AnswerId", str)
 
 @dataclass(frozen=True, slots=True)
 class AnswerEntry:
-    """An answer about to be sent, as the answer log keeps it (the platform message id is added later)."""
+    """An answer the bot sends, as the answer log keeps it.
+
+    `message_id` is the platform message the answer went out as: unknown when the answer is
+    recorded (None), set afterwards with `AnswerLog.set_message_id`.
+    """
 
     answer_id: AnswerId
     channel: str
@@ -27,6 +31,7 @@ class AnswerEntry:
     confident: bool
     at: datetime
     text: str | None = None  # kept so an OMO case can attach the answer that led to it
+    message_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.conversation_stores import StateAnswerLog, StateConversationLog, StateMessageClaims
+from bot.adapters.conversation_stores import StateMessageClaims
 from bot.adapters.state import AnswerStore, ConversationStore
 from bot.core.ports import AnswerEntry, AnswerId
 
@@ -24,8 +24,7 @@ def entry(answer_id: str, thread: str | None, question: str, minutes: int) -> An
 
 
 async def test_answer_log_round_trip(engine: AsyncEngine) -> None:
-    store = AnswerStore(engine)
-    log = StateAnswerLog(store, engine)
+    store = log = AnswerStore(engine)  # the store is the core's AnswerLog
     await log.record(entry("a1", "$root", "Eerste vraag", 0))
     await log.record(entry("a2", "$root", "Vervolg", 1))
     await log.record(entry("a3", None, "Los", 2))
@@ -43,7 +42,7 @@ async def test_answer_log_round_trip(engine: AsyncEngine) -> None:
 
 async def test_conversation_log_saves_reference(engine: AsyncEngine) -> None:
     store = ConversationStore(engine)
-    await StateConversationLog(store).remember("matrix", "!dm", is_private=True, user_id="@u:x", at=T0)
+    await store.remember("matrix", "!dm", is_private=True, user_id="@u:x", at=T0)
     record = await store.private_for("matrix", "@u:x")
     assert record is not None and record.reference == {"conversation_id": "!dm"}
 

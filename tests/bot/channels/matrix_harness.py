@@ -13,7 +13,6 @@ from typing import Any
 from nio import AsyncClient, AsyncClientConfig, Event, MegolmEvent, RoomMessageNotice, RoomMessageText
 from pydantic import SecretStr
 
-from bot.adapters.conversation_stores import StateAnswerLog, StateConversationLog
 from bot.adapters.db import create_engine, migrate
 from bot.adapters.state import AnswerStore, ConversationStore, KeyValueStore
 from bot.channels.matrix import MatrixChannel
@@ -89,8 +88,8 @@ class Bot:
         self.channel = MatrixChannel(cfg, self.data_dir / "matrix", KeyValueStore(self._engine))
         conv = Conversation(
             self.answerer,
-            StateAnswerLog(self.answers, self._engine),
-            StateConversationLog(ConversationStore(self._engine)),
+            self.answers,
+            ConversationStore(self._engine),
             StaticSources([SourceInfo("MIA", "2024-01-01", None)]),
             {"matrix": self.channel},
         )

@@ -16,7 +16,6 @@ from nio import RoomMessageNotice
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.conversation_stores import StateAnswerLog, StateConversationLog
 from bot.adapters.digest_store import DigestStore
 from bot.adapters.outbox import OutboxWorker
 from bot.adapters.state import AnswerStore, ConversationStore, IngestLog, KeyValueStore
@@ -71,8 +70,8 @@ def digests(engine: AsyncEngine) -> DigestService:
 def core(engine: AsyncEngine, channels: dict[str, Channel]) -> MessageHandler:
     return Conversation(
         FakeAnswerer([]),
-        StateAnswerLog(AnswerStore(engine), engine),
-        StateConversationLog(ConversationStore(engine)),
+        AnswerStore(engine),
+        ConversationStore(engine),
         StaticSources(),
         channels,
         digests=digests(engine),

@@ -16,7 +16,6 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.cases import SqlCaseStore
-from bot.adapters.conversation_stores import StateAnswerLog, StateConversationLog
 from bot.adapters.escalation_support import SqlAnswerLookup, StatePrivateChats
 from bot.adapters.outbox import OutboxWorker
 from bot.adapters.state import AnswerStore, ConversationStore, KeyValueStore
@@ -65,8 +64,8 @@ async def running_bot(
     )
     conversation = Conversation(
         passages(),
-        StateAnswerLog(AnswerStore(db), db),
-        StateConversationLog(conversations),
+        AnswerStore(db),
+        conversations,
         StaticSources(),
         channels,
         escalation=service.handle,

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.cases import SqlCaseStore
-from bot.adapters.conversation_stores import StateAnswerLog, StateConversationLog
 from bot.adapters.escalation_support import SqlAnswerLookup, StatePrivateChats
 from bot.adapters.outbox import OutboxWorker
 from bot.adapters.state import AnswerStore, ConversationStore
@@ -80,8 +79,8 @@ async def test_button_form_notification_and_team_buttons(db: AsyncEngine) -> Non
         )
         return Conversation(
             FakeAnswerer([]),
-            StateAnswerLog(AnswerStore(db), db),
-            StateConversationLog(conversations),
+            AnswerStore(db),
+            conversations,
             StaticSources(),
             channels,
             escalation=service.handle,

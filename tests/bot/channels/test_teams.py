@@ -21,7 +21,6 @@ from microsoft_agents.hosting.core.authorization.jwt.jwt_token_validator import 
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.conversation_stores import StateAnswerLog, StateConversationLog
 from bot.adapters.state import AnswerStore, ConversationStore
 from bot.channels.base import ConversationRef, MessageHandler, TextReply
 from bot.channels.teams import TeamsChannel
@@ -81,8 +80,8 @@ def core(engine: AsyncEngine, answerer: FakeAnswerer) -> Any:
     def make(channel: TeamsChannel) -> MessageHandler:
         conversation = Conversation(
             answerer,
-            StateAnswerLog(AnswerStore(engine), engine),
-            StateConversationLog(ConversationStore(engine)),
+            AnswerStore(engine),
+            ConversationStore(engine),
             StaticSources(),
             {"teams": channel},
         )

@@ -18,13 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.digest_store import OUTBOX_KIND, DigestStore
 from bot.adapters.outbox import OutboxWorker, decode_reply
-from bot.adapters.state import AnswerRecord, AnswerStore, IngestLog
+from bot.adapters.state import AnswerStore, IngestLog
 from bot.adapters.tables import outbox
 from bot.channels.base import Action, ConversationRef, IncomingMessage, TextReply, UserId
 from bot.core.conversation import Conversation
 from bot.core.digest import OpenCase
 from bot.core.digest_service import DigestPolicy, DigestService
 from bot.core.models import Access, IngestAction, IngestEvent
+from bot.core.ports import AnswerEntry, AnswerId
 from tests.fakes import FakeAnswerer, FakeChannel, MemoryAnswerLog, MemoryConversationLog, StaticSources
 
 pytestmark = pytest.mark.integration
@@ -128,11 +129,10 @@ async def test_omo_and_editor_rooms_get_their_sections_gaps_scrubbed(engine: Asy
         await subscribe(engine, ref, utc(2026, 1, 1))
     answers = AnswerStore(engine)
     await answers.record(
-        AnswerRecord(
-            "a1",
+        AnswerEntry(
+            AnswerId("a1"),
             "fake",
             "!x",
-            None,
             None,
             "Mag ik jan@gemeente.nl of 0612345678 bellen?",
             (),
@@ -141,7 +141,7 @@ async def test_omo_and_editor_rooms_get_their_sections_gaps_scrubbed(engine: Asy
         )
     )
     await answers.record(
-        AnswerRecord("a2", "fake", "!x", None, None, "Wat is een MIA?", ("mia",), True, utc(2026, 1, 4, 11))
+        AnswerEntry(AnswerId("a2"), "fake", "!x", None, "Wat is een MIA?", ("mia",), True, utc(2026, 1, 4, 11))
     )
     await answers.add_feedback("a2", "@piet:example.org", False, utc(2026, 1, 4, 12))
     cases = Cases([OpenCase("OMO-2026-0001", "hoog", 0, utc(2026, 1, 3, 8), "Demonstratie bij azc")])

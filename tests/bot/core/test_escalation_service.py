@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapters.cases import SqlCaseStore
 from bot.adapters.escalation_support import SqlAnswerLookup
 from bot.adapters.outbox import OutboxWorker
-from bot.adapters.state import AnswerRecord, AnswerStore
+from bot.adapters.state import AnswerStore
 from bot.channels.base import Action, ConversationRef, FormReply, IncomingMessage, TextReply, UserId
 from bot.core.escalation import CaseRef, CaseState
 from bot.core.escalation_service import EscalationService
+from bot.core.ports import AnswerEntry, AnswerId
 from tests.fakes import FakeChannel
 
 pytestmark = pytest.mark.integration
@@ -83,8 +84,8 @@ class World:
 @pytest.fixture
 async def world(engine: AsyncEngine) -> World:
     await AnswerStore(engine).record(
-        AnswerRecord(
-            "a1", "matrix", "!dm", None, None, "Wat is de MIA?", ("mia.md",), False, T0, text="Dat weet ik niet."
+        AnswerEntry(
+            AnswerId("a1"), "matrix", "!dm", None, "Wat is de MIA?", ("mia.md",), False, T0, text="Dat weet ik niet."
         )
     )
     return World(engine)
