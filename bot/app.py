@@ -284,10 +284,13 @@ def build_app(
                 scheduler.every("digest", settings.digest.check_interval_s, digests.tick)
             scheduler.every("omo-reminders", esc.reminder_check_s, escalation.check_reminders)
 
-            async def forget_handled() -> None:  # no platform redelivers a message days later
-                await claims.forget_before(datetime.now(UTC) - timedelta(days=2))
+            async def housekeeping() -> None:
+                now = datetime.now(UTC)
+                await claims.forget_before(now - timedelta(days=2))  # no platform redelivers that late
+                if settings.answer.retention_days:  # AVG: questions are personal data, kept no longer than needed
+                    await services.answers.forget_before(now - timedelta(days=settings.answer.retention_days))
 
-            scheduler.every("forget-handled-messages", 3600, forget_handled)
+            scheduler.every("housekeeping", 3600, housekeeping)
             app[SCHEDULER] = scheduler
             app[OUTBOX] = outbox
             outbox_task = asyncio.create_task(outbox.run(), name="outbox")

@@ -170,6 +170,14 @@ class AnswerStore:
             )
             await conn.execute(insert(feedback).values(answer_id=answer_id, user_id=user_id, positive=positive, at=at))
 
+    async def forget_before(self, moment: datetime) -> int:
+        """Delete answers (questions included) and their feedback from before `moment`; returns how many answers."""
+        old = select(answers.c.answer_id).where(answers.c.at < moment)
+        async with self._engine.begin() as conn:
+            await conn.execute(delete(feedback).where(feedback.c.answer_id.in_(old)))
+            result = await conn.execute(delete(answers).where(answers.c.at < moment))
+        return int(result.rowcount or 0)
+
     async def feedback_for(self, answer_id: str) -> list[tuple[str, bool]]:
         """(user, positive) votes on an answer."""
         query = select(feedback.c.user_id, feedback.c.positive).where(feedback.c.answer_id == answer_id)

@@ -43,3 +43,14 @@ async def test_conversation_log_saves_reference(engine: AsyncEngine) -> None:
     await store.remember("matrix", "!dm", is_private=True, user_id="@u:x", at=T0)
     record = await store.private_for("matrix", "@u:x")
     assert record is not None and record.reference == {"conversation_id": "!dm"}
+
+
+async def test_old_answers_and_their_feedback_are_forgotten(engine: AsyncEngine) -> None:
+    store = AnswerStore(engine)
+    await store.record(entry("old", None, "Oude vraag van Jansen", 0))
+    await store.record(entry("new", None, "Nieuwe vraag", 60))
+    await store.add_feedback(AnswerId("old"), "@a:x", False, T0)
+    await store.add_feedback(AnswerId("new"), "@a:x", True, T0)
+    assert await store.forget_before(T0 + timedelta(minutes=30)) == 1
+    assert await store.find(answer_id="old") is None and await store.feedback_for("old") == []
+    assert await store.find(answer_id="new") is not None and await store.feedback_for("new") == [("@a:x", True)]
