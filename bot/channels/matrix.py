@@ -15,7 +15,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -170,6 +170,7 @@ class MatrixChannel:
         assert isinstance(resp, SyncResponse)
         await self._housekeeping()
         await self._handle_invites(resp)
+        await self._refresh_direct(room_id for room_id, info in resp.rooms.join.items() if info.timeline.events)
         for room_id, info in resp.rooms.join.items():
             for event in info.timeline.events:
                 msg = self._incoming(room_id, event)
@@ -188,6 +189,18 @@ class MatrixChannel:
         if client.should_claim_keys:
             await self._call("keys claim", client.keys_claim(client.get_users_for_key_claiming()))
 
+    async def _refresh_direct(self, room_ids: Iterable[str]) -> None:
+        """Learn direct chats another instance joined: the list lives in the database, not in one process."""
+        if set(room_ids) - self._direct:
+            stored = await self._kv.get(self._direct_key)
+            self._direct.update(json.loads(stored) if stored else ())
+
+    async def _add_direct(self, room_id: str) -> None:
+        stored = await self._kv.get(self._direct_key)
+        self._direct.update(json.loads(stored) if stored else ())
+        self._direct.add(room_id)
+        await self._kv.set(self._direct_key, json.dumps(sorted(self._direct)))
+
     def _allowed(self, user_id: str) -> bool:
         return user_allowed(user_id, self._user_id, self._cfg.allowed_users, self._cfg.allowed_servers)
 
@@ -205,8 +218,7 @@ class MatrixChannel:
             try:
                 if invite is not None and self._allowed(inviter):
                     if invite.content.get("is_direct"):
-                        self._direct.add(room_id)
-                        await self._kv.set(self._direct_key, json.dumps(sorted(self._direct)))
+                        await self._add_direct(room_id)
                     await self._call("join", self.client.join(room_id))
                     log.info("matrix: joined %s on invite of %s", room_id, inviter)
                 else:
@@ -291,8 +303,7 @@ class MatrixChannel:
             self.client.room_create(is_direct=True, invite=[user_id], preset=RoomPreset.trusted_private_chat),
         )
         assert isinstance(resp, RoomCreateResponse)
-        self._direct.add(resp.room_id)
-        await self._kv.set(self._direct_key, json.dumps(sorted(self._direct)))
+        await self._add_direct(resp.room_id)
         log.info("matrix: opened direct chat %s", resp.room_id)
         return str(resp.room_id)
 

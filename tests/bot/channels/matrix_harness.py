@@ -13,6 +13,7 @@ from typing import Any
 from nio import AsyncClient, AsyncClientConfig, Event, MegolmEvent, RoomMessageNotice, RoomMessageText
 from pydantic import SecretStr
 
+from bot.adapters.conversation_stores import StateMessageClaims
 from bot.adapters.db import create_engine, migrate
 from bot.adapters.state import AnswerStore, ConversationStore, KeyValueStore
 from bot.channels.matrix import MatrixChannel
@@ -67,12 +68,13 @@ class Bot:
     answerer: FakeAnswerer = field(default_factory=passages)
     channel: MatrixChannel | None = None
     answers: AnswerStore | None = None
+    database_url: str | None = None  # share one database between bots to run them as instances of one service
     _task: asyncio.Task[None] | None = None
     _engine: Any = None
 
     async def start(self, wait: bool = True) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._engine = create_engine(f"sqlite+aiosqlite:///{self.data_dir / 'state.db'}")
+        self._engine = create_engine(self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'state.db'}")
         await migrate(self._engine)
         self.answers = AnswerStore(self._engine)
         cfg = MatrixSettings(
@@ -92,6 +94,7 @@ class Bot:
             ConversationStore(self._engine),
             StaticSources([SourceInfo("MIA", "2024-01-01", None)]),
             {"matrix": self.channel},
+            claims=StateMessageClaims(self._engine),
         )
         self._task = asyncio.create_task(self.channel.run(conv.handle))
         if wait:

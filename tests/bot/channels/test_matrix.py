@@ -110,6 +110,22 @@ async def test_direct_chat_needs_no_mention(world: World) -> None:
     await answered(official, question)
 
 
+async def test_two_instances_answer_each_question_once(world: World, quiet_period: float) -> None:
+    shared = f"sqlite+aiosqlite:///{world.tmp / 'shared.db'}"
+    for name in ("instance-a", "instance-b"):
+        bot = Bot(world.synapse.url, world.bot_id, world.tmp / name, database_url=shared)
+        world.bots.append(bot)
+        await bot.start()
+    official = await world.official()
+    room = await official.room(world.bot_id, direct=True)
+    questions = [await official.say(room, f"Vraag {i}: wat is een MIA?") for i in range(3)]
+    for question in questions:
+        await answered(official, question)
+    await asyncio.sleep(quiet_period)
+    assert [len(official.replies_to(q)) for q in questions] == [1, 1, 1]
+    assert sum(len(bot.answerer.calls) for bot in world.bots) == 3
+
+
 async def test_encrypted_room_is_answered_encrypted(world: World) -> None:
     bot = world.bot()
     await bot.start()
