@@ -1,8 +1,9 @@
 """The answer pipeline: `retrieve(q) -> passages`, `generate(q, passages) -> Draft`, `cite(draft, passages) -> Answer`.
 
 Refusal comes first: when the best passage is not similar enough to the question (a threshold
-calibrated per embedder), or the LLM says the sources do not cover it, the answer says so, cites
-nothing and offers escalation to the OMO. An LLM that fails, times out or cites nothing valid is
+calibrated per embedder), when the LLM says the sources do not cover it, or when the question asks
+for a number, date, phone number, e-mail address or link that the cited text does not contain, the
+answer says so, cites nothing and offers escalation to the OMO. An LLM that fails, times out or cites nothing valid is
 replaced by the extractive answer; that is logged, never shown as an error.
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from bot import prompts
+from bot.core.answer_type import expected_type, satisfies
 from bot.core.answering import PUBLIC
 from bot.core.citations import CitedText, Draft, cite
 from bot.core.extractive import ExtractiveAnswerer
@@ -109,6 +111,9 @@ class AnswerPipeline:
             generator = self._extractive.name
         if not cited.citations:
             return self._refusal(question, retrieval, "no citable sentence")
+        asked = expected_type(question)
+        if not satisfies(asked, cited.text):
+            return self._refusal(question, retrieval, f"the sources hold no {asked}")
         return Answer(
             question=question,
             text=cited.text,

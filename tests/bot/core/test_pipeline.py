@@ -101,3 +101,12 @@ async def test_no_shared_word_needs_a_margin_above_the_threshold() -> None:
     strict = AnswerPipeline(retriever, min_similarity=0.8, no_overlap_margin=0.03)
     assert not (await strict.answer("Wie won de Tour de France?")).confident
     assert (await strict.answer("Wat brengt de MIA in beeld?")).confident
+
+
+async def test_a_question_for_a_phone_number_is_refused_when_the_sources_hold_none() -> None:
+    omo = make_passage("omo.md", "Het OMO bereikt u via deze assistent: typ !omo in Matrix.", similarity=0.9)
+    with_number = make_passage("contact.md", "Het OMO is bereikbaar op telefoonnummer 070 123 4567.", similarity=0.9)
+    refused = await pipeline(FakeRetriever([omo])).answer("Wat is het telefoonnummer van het OMO?")
+    answered = await pipeline(FakeRetriever([with_number])).answer("Wat is het telefoonnummer van het OMO?")
+    assert not refused.confident and refused.escalation_offered and refused.notes == ("the sources hold no phone",)
+    assert answered.confident and "070 123 4567" in answered.text
