@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -128,6 +129,27 @@ def _plan(targets: Sequence[str]) -> _Plan:
     return plan
 
 
+class _Progress:
+    """Documents done: a bar on a terminal; elsewhere an INFO line every 30 s, so a long run shows it is alive."""
+
+    def __init__(self, bar: bool, every_s: float = 30.0) -> None:
+        self._bar = tqdm(unit="doc", desc="ingest", disable=not bar, leave=False)
+        self._shown = 0
+        self._every_s = every_s
+        self._logged_at = time.monotonic()
+
+    def update(self, report: IngestReport) -> None:
+        done = report.added + report.updated + report.unchanged + len(report.failed)
+        self._bar.update(done - self._shown)
+        self._shown = done
+        if self._bar.disable and time.monotonic() - self._logged_at >= self._every_s:
+            self._logged_at = time.monotonic()
+            log.info("ingest in progress: %s", report.summary())
+
+    def close(self) -> None:
+        self._bar.close()
+
+
 class Ingestor:
     """Runs ingests against a store; cheap to construct. `clock` returns the current UTC time (injectable)."""
 
@@ -159,15 +181,16 @@ class Ingestor:
         failed_sources: set[str] = set()
         pending: list[tuple[ParsedDocument, list[Chunk], bool]] = []
 
+        shown = _Progress(bar=progress)
+
         async def flush() -> None:
             await self._write(pending, report, events, run_id)
             pending.clear()
+            shown.update(report)
 
-        bar = tqdm(total=len(plan.sources), unit="bron", desc="ingest", disable=not progress, leave=False)
         timeout = aiohttp.ClientTimeout(total=self._settings.url_timeout_s)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             for source in plan.sources:
-                bar.update()
                 try:
                     result = await self._load(source, session, options)
                 except Exception as exc:  # boundary: one bad source never ends the run
@@ -187,12 +210,13 @@ class Ingestor:
                     stored = existing.get(doc.doc_id)
                     if stored is not None and stored.hashes == {self._chunker.index_hash(doc)}:
                         report.unchanged += 1
+                        shown.update(report)
                         continue
                     pending.append((doc, self._chunker.chunks(doc), stored is not None))
                     if sum(len(c) for _, c, _ in pending) >= _EMBED_BATCH:
                         await flush()
             await flush()
-        bar.close()
+        shown.close()
 
         if prune:
             for doc_id, stored in existing.items():
