@@ -86,6 +86,10 @@ async def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     if not question:
         print(prompts.render("empty_question.nl.j2"), file=sys.stderr)
         return 2
+    if len(question) > settings.answer.max_question_chars:
+        limit = settings.answer.max_question_chars
+        print(prompts.render("too_long.nl.j2", length=len(question), limit=limit), file=sys.stderr)
+        return 2
     async with open_services(settings) as services:
         answerer = build_answerer(services)
         answer = await answerer.answer(question, access=EVERYONE if args.omo else PUBLIC)

@@ -59,6 +59,12 @@ def test_empty_question_is_a_dutch_hint(data_dir: Path, capsys: pytest.CaptureFi
     assert "vraag" in capsys.readouterr().err.lower()
 
 
+def test_a_50_kb_question_gets_a_dutch_notice_not_an_answer(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["-q", "--data-dir", str(data_dir), "ask", "onrust " * 7000]) == 2
+    captured = capsys.readouterr()
+    assert "te lang" in captured.err and captured.out == ""
+
+
 def test_eval_reports_recall_refusal_and_latency(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
