@@ -20,8 +20,7 @@ with jittered exponential backoff; after `give_up_after_s` the row is marked fai
 Rows for one conversation go out in enqueue order: a row waits while an older one there is pending.
 A crash between sending and marking may send that one row again after the lease expires; this is the
 only duplicate possible. `poke()` wakes the worker at once (after an enqueue in this process); other
-instances find the row at their next poll. `periodic` callables run every `periodic_s` seconds inside
-the loop (the OMO reminder check); their failures are logged, never fatal.
+instances find the row at their next poll. Periodic jobs (the OMO reminder check) run on the `Scheduler`.
 
 Only `TextReply` (with buttons) and `FormReply` can be queued; an `AnswerReply` is sent directly.
 Nothing here logs message text: rows are named by id, kind and case reference.
@@ -33,7 +32,7 @@ import asyncio
 import logging
 import random
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -211,8 +210,6 @@ class OutboxWorker:
         base_backoff_s: float = 1.0,
         max_backoff_s: float = 300.0,
         give_up_after_s: float = 7 * 24 * 3600.0,
-        periodic: Sequence[Callable[[], Awaitable[object]]] = (),
-        periodic_s: float = 60.0,
         clock: Clock = _utc_now,
         rng: random.Random | None = None,
     ) -> None:
@@ -225,8 +222,6 @@ class OutboxWorker:
         self._base_s = base_backoff_s
         self._cap_s = max_backoff_s
         self._give_up = timedelta(seconds=give_up_after_s)
-        self._periodic = tuple(periodic)
-        self._periodic_s = periodic_s
         self._clock = clock
         self._rng = rng or random.Random()
         self._wake = asyncio.Event()
@@ -237,15 +232,8 @@ class OutboxWorker:
 
     async def run(self) -> None:
         """Deliver until cancelled; a failing pass is logged and retried after the poll interval."""
-        last_periodic: datetime | None = None
         while True:
             try:
-                now = self._clock()
-                if self._periodic and (
-                    last_periodic is None or (now - last_periodic).total_seconds() >= self._periodic_s
-                ):
-                    last_periodic = now
-                    await self._run_periodic()
                 sent = await self.deliver_due()
             except asyncio.CancelledError:
                 raise
@@ -260,15 +248,6 @@ class OutboxWorker:
                     await self._wake.wait()
             except TimeoutError:
                 pass
-
-    async def _run_periodic(self) -> None:
-        for job in self._periodic:
-            try:
-                await job()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox: periodic job %s failed", getattr(job, "__qualname__", job))
 
     async def deliver_due(self) -> int:
         """One pass: claim due rows and send them; returns how many were sent."""
