@@ -77,8 +77,6 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     }
 
 
-def render_answer(answer: Answer) -> str:
-    return prompts.render("answer.nl.j2", answer=answer) if answer.confident else answer.text
 
 
 async def run_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -96,7 +94,7 @@ async def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
     else:
-        print(render_answer(answer))
+        print(prompts.render("answer.nl.j2", answer=answer))
     return 0
 
 
@@ -117,7 +115,7 @@ async def run_chat(args: argparse.Namespace, settings: Settings) -> int:
                 print(prompts.render("too_long.nl.j2", length=len(question), limit=settings.answer.max_question_chars))
                 continue
             answer = await answerer.answer(question, access=EVERYONE if args.omo else PUBLIC, context=previous)
-            print(render_answer(answer), end="\n\n")
+            print(prompts.render("answer.nl.j2", answer=answer), end="\n\n")
             previous = question
     return 0
 

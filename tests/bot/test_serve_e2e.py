@@ -70,4 +70,4 @@ async def test_official_gets_cited_answers_and_an_honest_refusal(official_and_bo
     assert "Maatschappelijke Impact Afweging" in answer and "[1]" in answer and "Bronnen" in answer
 
     refusal = await ask(official, room, "Wie won de Tour de France in 2019?")
-    assert "weet ik niet" in refusal and "!omo" in refusal and "[1]" not in refusal
+    assert "weet ik niet" in refusal and "!omo" in refusal and "[1]" not in refusal and "Bronnen" not in refusal
