@@ -77,8 +77,6 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     }
 
 
-
-
 async def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     question = args.question.strip()
     if not question:
