@@ -289,6 +289,8 @@ def build_app(
                 await claims.forget_before(now - timedelta(days=2))  # no platform redelivers that late
                 if settings.answer.retention_days:  # AVG: questions are personal data, kept no longer than needed
                     await services.answers.forget_before(now - timedelta(days=settings.answer.retention_days))
+                if esc.retention_days:
+                    await SqlCaseStore(services.engine).purge(now - timedelta(days=esc.retention_days))
 
             scheduler.every("housekeeping", 3600, housekeeping)
             app[SCHEDULER] = scheduler

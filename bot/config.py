@@ -191,6 +191,9 @@ class EscalationSettings(_Section):
     outbox_max_backoff_s: float = Field(default=300.0, gt=0)
     outbox_give_up_after_s: float = Field(default=7 * 24 * 3600.0, gt=0)
     reminder_check_s: float = Field(default=60.0, gt=0)
+    retention_days: int = Field(
+        default=0, ge=0, description="closed cases older than this are purged hourly; 0: only by the purge command"
+    )
 
 
 class Settings(BaseSettings):

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.app import CHANNELS, CONVERSATION, Services, build_app
+from bot.adapters.cases import SqlCaseStore
+from bot.adapters.db import create_engine, migrate
+from bot.adapters.state import AnswerStore
+from bot.app import CHANNELS, CONVERSATION, SCHEDULER, SERVICES, Services, build_app
 from bot.channels.base import Channel, MessageHandler
 from bot.config import load_settings
 from bot.core.answering import Answerer
+from bot.core.escalation import Attachment, CaseRequest, Close, Requester
+from bot.core.ports import AnswerEntry, AnswerId
+from tests.bot.channels.matrix_harness import eventually
 from tests.fakes import FakeAnswerer, FakeChannel
 from tests.synapse import free_port
 
@@ -73,5 +80,48 @@ async def test_healthz_reports_channels(tmp_path: Path) -> None:
         ):
             assert resp.status == 503
             assert (await resp.json())["channels"] == {"broken": "stopped"}
+    finally:
+        await runner.cleanup()
+
+
+async def test_housekeeping_deletes_what_is_past_its_retention(tmp_path: Path) -> None:
+    env = {"ONRUST_ANSWER__RETENTION_DAYS": "30", "ONRUST_ESCALATION__RETENTION_DAYS": "365"}
+    settings = load_settings(environ=env, data_dir=tmp_path)
+    now = datetime.now(UTC)
+    engine = create_engine(settings.database_url)
+    await migrate(engine)
+    answers, cases = AnswerStore(engine), SqlCaseStore(engine)
+    for answer_id, age in (("old", 40), ("new", 1)):
+        at = now - timedelta(days=age)
+        await answers.record(AnswerEntry(AnswerId(answer_id), "fake", "!r", None, "Vraag?", (), True, at))
+    requester = Requester("matrix", "@a:x", "A", "!dm", None)
+    request = CaseRequest("Utrecht", "demonstratie", "spoed", "Onrust.", "06-1")
+    old_case = await cases.create(
+        request, requester, Attachment(None, None, ()), None, now - timedelta(days=400), lambda case: []
+    )
+    await cases.apply(old_case.ref, Close("@omo:x", None, now - timedelta(days=399)), lambda before, after: [])
+    open_case = await cases.create(request, requester, Attachment(None, None, ()), None, now, lambda case: [])
+    await engine.dispose()
+
+    def running(services: Services) -> Channel:
+        return RunningChannel(name="fake")
+
+    def fake_answerer(services: Services) -> Answerer:
+        return FakeAnswerer([])
+
+    app = build_app(settings, channel_factories=[running], answerer_factory=fake_answerer)
+    runner = web.AppRunner(app)
+    await runner.setup()  # the hourly housekeeping also runs once at start
+    try:
+        services = app[SERVICES]
+
+        async def old_answer_gone() -> bool:
+            return await services.answers.find(answer_id="old") is None
+
+        await eventually(old_answer_gone, timeout=10, what="the housekeeping run")
+        await asyncio.gather(*app[SCHEDULER].tasks)
+        assert await services.answers.find(answer_id="new") is not None
+        assert await SqlCaseStore(services.engine).get(old_case.ref) is None
+        assert await SqlCaseStore(services.engine).get(open_case.ref) is not None
     finally:
         await runner.cleanup()
