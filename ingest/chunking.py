@@ -21,8 +21,8 @@ from ingest.document import Block, ParsedDocument
 __all__ = ["Chunker", "embedding_text"]
 
 SECTION_SEPARATOR = " > "
-# Bump when chunking changes in a way that must re-index unchanged documents.
-CHUNKER_VERSION = 2
+# Bump when chunking (or what is embedded per chunk) changes in a way that must re-index unchanged documents.
+CHUNKER_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import aiohttp
 from tqdm import tqdm
 
-from bot.adapters.chroma import StoredDocument
+from bot.adapters.chroma import StoredDocument, quotable_sentences
 from bot.config import IngestSettings
 from bot.core.models import Chunk, DocId, IngestAction, IngestEvent
 from bot.errors import IngestError
@@ -41,7 +41,13 @@ _EMBED_BATCH = 64
 
 class _Store(Protocol):
     def documents(self) -> dict[DocId, StoredDocument]: ...
-    def replace_document(self, doc_id: DocId, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None: ...
+    def replace_document(
+        self,
+        doc_id: DocId,
+        chunks: Sequence[Chunk],
+        vectors: Sequence[Sequence[float]],
+        sentence_vectors: Sequence[Sequence[Sequence[float]]] | None = None,
+    ) -> None: ...
     def delete_document(self, doc_id: DocId) -> int: ...
     def bump_generation(self) -> None: ...
 
@@ -249,10 +255,12 @@ class Ingestor:
         events: list[IngestEvent],
         run_id: str,
     ) -> None:
-        """Embed the pending documents' chunks in one batch, then replace each document in the store."""
-        texts = [embedding_text(c) for _, chunks, _ in pending for c in chunks]
-        if not texts:
+        """Embed the pending documents' chunks and their sentences in one batch, then replace each document."""
+        chunk_texts = [embedding_text(c) for _, chunks, _ in pending for c in chunks]
+        if not chunk_texts:
             return
+        sentences = [[text for _, text in quotable_sentences(c)] for _, chunks, _ in pending for c in chunks]
+        texts = chunk_texts + [text for per_chunk in sentences for text in per_chunk]
         try:
             vectors = await asyncio.to_thread(self._embedder.embed_documents, texts)
         except Exception as exc:  # boundary: one failed batch must not end the run
@@ -260,12 +268,18 @@ class Ingestor:
             for doc, _, _ in pending:
                 report.failed.append((doc.doc_id, f"embedding failed: {exc}"))
             return
+        grouped: list[list[list[float]]] = []
+        offset = len(chunk_texts)
+        for per_chunk in sentences:
+            grouped.append(vectors[offset : offset + len(per_chunk)])
+            offset += len(per_chunk)
         offset = 0
         for doc, chunks, existed in pending:
             doc_vectors = vectors[offset : offset + len(chunks)]
+            doc_sentences = grouped[offset : offset + len(chunks)]
             offset += len(chunks)
             try:
-                await asyncio.to_thread(self._store.replace_document, doc.doc_id, chunks, doc_vectors)
+                await asyncio.to_thread(self._store.replace_document, doc.doc_id, chunks, doc_vectors, doc_sentences)
             except Exception as exc:  # boundary: the per-document loop carries on
                 log.exception("storing %s failed", doc.doc_id)
                 report.failed.append((doc.doc_id, f"store write failed: {exc}"))

@@ -5,6 +5,10 @@ open passes an explicit embedding function, because a reopened collection otherw
 Chroma's default embedder, which tries to download a model. Vectors are always computed by us and
 passed in, since e5 needs different prefixes for queries and passages.
 
+Beside the chunks, a second collection (`<collection>-sentences`) holds one vector per quotable
+sentence of every chunk, written in the same call as the chunks: the extractive answerer ranks
+sentences by meaning without embedding anything per question.
+
 Chunk metadata is the document registry: each chunk carries its document's provenance and content
 hash, so one store holds the whole truth and a second bot instance needs nothing else. Calls are
 synchronous (chromadb's embedded client is); async callers use `asyncio.to_thread`.
@@ -26,9 +30,10 @@ from chromadb.config import Settings as ChromaSettings
 from bot.adapters.embeddings import NamedEmbeddings
 from bot.config import StoreSettings
 from bot.core.models import Access, Chunk, ChunkId, DocId, DocumentInfo, Kind
+from bot.core.sentences import is_quotable, sentence_units
 from bot.errors import ConfigError, StoreError
 
-__all__ = ["ChromaStore", "StoredDocument"]
+__all__ = ["ChromaStore", "StoredDocument", "quotable_sentences"]
 
 _BATCH = 1000
 
@@ -111,6 +116,11 @@ def _chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
     )
 
 
+def quotable_sentences(chunk: Chunk) -> list[tuple[int, str]]:
+    """(position, text) of the sentences of a chunk that get a vector of their own."""
+    return [(pos, unit) for pos, unit in enumerate(sentence_units(chunk.text)) if is_quotable(unit)]
+
+
 class ChromaStore:
     """Chunks of the knowledge base in one Chroma collection. Cheap to construct; `open()` connects."""
 
@@ -120,6 +130,7 @@ class ChromaStore:
         self._embeddings = embeddings
         self._client: Any = None
         self._collection: Any = None
+        self._sentences: Any = None
 
     @property
     def location(self) -> str:
@@ -151,6 +162,12 @@ class ChromaStore:
                 configuration={"hnsw": {"space": "cosine"}},
                 embedding_function=_EmbedderFunction(self._embeddings),  # type: ignore[arg-type]
             )
+            sentences = client.get_or_create_collection(
+                f"{self._settings.collection}-sentences",
+                metadata={"embedder": self._embeddings.name},
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=_EmbedderFunction(self._embeddings),  # type: ignore[arg-type]
+            )
         except ConfigError:
             raise
         except Exception as exc:
@@ -164,6 +181,7 @@ class ChromaStore:
             )
         self._client = client
         self._collection = collection
+        self._sentences = sentences
 
     @property
     def _col(self) -> Any:
@@ -192,13 +210,28 @@ class ChromaStore:
             stored.chunks += 1
         return docs
 
-    def replace_document(self, doc_id: DocId, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
+    @property
+    def _sent(self) -> Any:
+        if self._sentences is None:
+            self.open()
+        return self._sentences
+
+    def replace_document(
+        self,
+        doc_id: DocId,
+        chunks: Sequence[Chunk],
+        vectors: Sequence[Sequence[float]],
+        sentence_vectors: Sequence[Sequence[Sequence[float]]] | None = None,
+    ) -> None:
         """Make `chunks` the document's only chunks: write the new ones first, then drop the rest.
 
-        The new chunks go in before anything is removed, so a failure leaves the old version whole.
+        `sentence_vectors[i]` holds one vector per entry of `quotable_sentences(chunks[i])`; without
+        it the document gets no sentence vectors (answers then rank its sentences by words alone).
+        The new rows go in before anything is removed, so a failure leaves the old version whole.
         """
-        if len(chunks) != len(vectors):
-            raise ValueError("one vector per chunk")
+        if len(chunks) != len(vectors) or (sentence_vectors is not None and len(sentence_vectors) != len(chunks)):
+            raise ValueError("one vector (and one list of sentence vectors) per chunk")
+        sentence_ids = self._upsert_sentences(doc_id, chunks, sentence_vectors or [[] for _ in chunks])
         new_ids = [c.chunk_id for c in chunks]
         for start in range(0, len(chunks), _BATCH):
             part = chunks[start : start + _BATCH]
@@ -213,12 +246,41 @@ class ChromaStore:
         stale = set(self._chunk_ids(doc_id)) - set(new_ids)
         if stale:
             self._call("delete", self._col.delete, ids=sorted(stale))
+        got = self._call("get", self._sent.get, where={"doc_id": doc_id}, include=[])
+        stale_sentences = set(got["ids"]) - set(sentence_ids)
+        if stale_sentences:
+            self._call("delete", self._sent.delete, ids=sorted(stale_sentences))
+
+    def _upsert_sentences(
+        self, doc_id: DocId, chunks: Sequence[Chunk], vectors: Sequence[Sequence[Sequence[float]]]
+    ) -> list[str]:
+        ids: list[str] = []
+        embeddings: list[list[float]] = []
+        metadatas: list[dict[str, str | int]] = []
+        for chunk, chunk_vectors in zip(chunks, vectors, strict=True):
+            units = quotable_sentences(chunk) if chunk_vectors else []
+            if len(units) != len(chunk_vectors):
+                raise ValueError(f"chunk {chunk.chunk_id} has {len(units)} sentences but {len(chunk_vectors)} vectors")
+            for (position, _), vector in zip(units, chunk_vectors, strict=True):
+                ids.append(f"{chunk.chunk_id}:{position}")
+                embeddings.append(list(vector))
+                metadatas.append({"doc_id": doc_id, "chunk_id": chunk.chunk_id, "position": position})
+        for start in range(0, len(ids), _BATCH):
+            self._call(
+                "upsert",
+                self._sent.upsert,
+                ids=ids[start : start + _BATCH],
+                embeddings=embeddings[start : start + _BATCH],
+                metadatas=metadatas[start : start + _BATCH],
+            )
+        return ids
 
     def delete_document(self, doc_id: DocId) -> int:
-        """Remove every chunk of a document; returns how many there were."""
+        """Remove every chunk (and sentence vector) of a document; returns how many chunks there were."""
         ids = self._chunk_ids(doc_id)
         if ids:
             self._call("delete", self._col.delete, ids=ids)
+        self._call("delete", self._sent.delete, where={"doc_id": doc_id})
         return len(ids)
 
     def _chunk_ids(self, doc_id: DocId) -> list[str]:
@@ -260,6 +322,19 @@ class ChromaStore:
             return {}
         got = self._call("get", self._col.get, ids=list(chunk_ids), include=["embeddings"])
         return {ChunkId(cid): list(map(float, vec)) for cid, vec in zip(got["ids"], got["embeddings"], strict=True)}
+
+    def sentence_vectors(self, chunk_ids: Sequence[ChunkId]) -> dict[ChunkId, dict[int, list[float]]]:
+        """Stored sentence vectors of the given chunks, by sentence position (chunks without any are left out)."""
+        if not chunk_ids:
+            return {}
+        where = {"chunk_id": chunk_ids[0]} if len(chunk_ids) == 1 else {"chunk_id": {"$in": list(chunk_ids)}}
+        got = self._call("get", self._sent.get, where=where, include=["embeddings", "metadatas"])
+        out: dict[ChunkId, dict[int, list[float]]] = {}
+        for meta, vec in zip(
+            got["metadatas"] or [], got["embeddings"] if got["embeddings"] is not None else [], strict=True
+        ):
+            out.setdefault(ChunkId(str(meta["chunk_id"])), {})[int(meta["position"])] = list(map(float, vec))
+        return out
 
     def count(self) -> int:
         return int(self._call("count", self._col.count))

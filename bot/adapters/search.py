@@ -43,6 +43,9 @@ class DenseSearch:
     def vectors(self, chunk_ids: Sequence[ChunkId]) -> dict[ChunkId, list[float]]:
         return self._store.vectors(chunk_ids)
 
+    def sentence_vectors(self, chunk_ids: Sequence[ChunkId]) -> dict[ChunkId, dict[int, list[float]]]:
+        return self._store.sentence_vectors(chunk_ids)
+
 
 class Bm25Index:
     """Implements `LexicalIndex`; thread-safe, rebuilt when the store changes."""

@@ -16,7 +16,7 @@ from bot import prompts
 from bot.app import build_answerer, open_services
 from bot.config import Settings
 from bot.core.answering import EVERYONE, PUBLIC
-from bot.core.evaluation import EvalResult, Scoreboard, load_questions
+from bot.core.evaluation import EvalResult, Scoreboard, is_right, load_questions
 from bot.core.models import Answer
 
 __all__ = ["answer_json", "register"]
@@ -45,13 +45,16 @@ def register(sub: Any) -> None:
     evaluate = sub.add_parser(
         "eval",
         help="measure retrieval, refusal and latency on a questions file",
-        description='Run every question of a JSONL file ({"qid", "question", "passage_id"?, '
-        '"relevant_passage_ids"?, "kind"?}) through the answer pipeline and report recall@1/5/10, MRR@10 '
-        "(strict and lenient), refusal rates and latency.",
+        description='Run every question of a JSONL file ({"qid", "question", "kind"?, "first"?, "expect_any"?, '
+        '"passage_id"?, "relevant_passage_ids"?, "doc_ids"?, "category"?}) through the answer pipeline and report '
+        "answers right and refused per kind (answerable, unanswerable, followup, followup_offtopic) and per "
+        "category, recall@1/5/10 and MRR@10 (strict and lenient) and latency. A follow-up is asked after its "
+        "`first` question in the same conversation.",
     )
     evaluate.add_argument("questions", type=Path, help="JSONL questions file")
     evaluate.add_argument("--k", type=int, default=10, help="documents retrieved per question (default 10)")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
+    evaluate.add_argument("--details", action="store_true", help="also print one line per question")
     evaluate.set_defaults(handler=run_eval)
 
 
@@ -127,10 +130,16 @@ async def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     async with open_services(settings) as services:
         answerer = build_answerer(services)
         for q in tqdm(questions, unit="vraag", disable=not sys.stderr.isatty(), leave=False):
+            if q.first:
+                await answerer.answer(q.first)
             started = time.perf_counter()
-            answer = await answerer.answer(q.question)
+            answer = await answerer.answer(q.question, context=q.first)
             latency = (time.perf_counter() - started) * 1000
-            board.add(EvalResult(q, answer.retrieved, not answer.confident, latency))
+            right = is_right(q, answer)
+            board.add(EvalResult(q, answer.retrieved, not answer.confident, latency, right))
+            if args.details:
+                verdict = "right" if right else ("REFUSED" if not answer.confident else "WRONG")
+                print(f"{q.qid}\t{q.kind}\t{verdict}\t{'; '.join(answer.notes)}\t{q.question}")
     summary = board.summary()
     if args.json:
         print(json.dumps(summary))
@@ -140,19 +149,22 @@ async def run_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _format_summary(s: dict[str, Any]) -> str:
-    def row(name: str, m: dict[str, float]) -> str:
+    """One table: answers right and refused per kind and category, then recall and latency."""
+    lines = [f"{'':20} {'n':>4} {'right':>6} {'refused':>8}"]
+    for kind, row in s["kinds"].items():
+        lines.append(f"{kind:20} {row['n']:>4} {row['right']:>6} {row['refused']:>8}")
+    for category, row in s["categories"].items():
+        lines.append(f"{'  ' + category:20} {row['n']:>4} {'':>6} {row['refused']:>8}")
+
+    def recall(name: str, m: dict[str, float]) -> str:
         return (
             f"{name:8} R@1 {m['recall@1']:.3f}  R@5 {m['recall@5']:.3f}  "
             f"R@10 {m['recall@10']:.3f}  MRR@10 {m['mrr@10']:.3f}"
         )
 
-    return "\n".join(
-        [
-            f"questions: {s['n']}",
-            row("strict", s["strict"]),
-            row("lenient", s["lenient"]),
-            f"unanswerable refused: {s['unanswerable']['refused']:.3f} of {s['unanswerable']['n']}",
-            f"answerable refused:   {s['answerable_refused']:.3f}",
-            f"latency ms: p50 {s['latency_ms']['p50']}  p95 {s['latency_ms']['p95']}",
-        ]
-    )
+    lines += [
+        recall("strict", s["strict"]),
+        recall("lenient", s["lenient"]),
+        f"latency ms: p50 {s['latency_ms']['p50']}  p95 {s['latency_ms']['p95']}",
+    ]
+    return "\n".join(lines)

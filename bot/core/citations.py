@@ -29,6 +29,7 @@ class Draft:
     text: str
     generator: str
     declined: bool = False
+    lead_similarity: float | None = None  # extractive: the question's cosine to the lead sentence
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,12 @@
-"""The default answerer without an LLM: quote the few sentences from the top passages that best answer the question.
+"""The default answerer without an LLM: quote the one to three sentences of the top passages that answer best.
 
-Each sentence is scored by the question's content words it shares (weighted by how rare they are
-among the candidate sentences), plus a bonus for the best-ranked passages and for a passage's
-opening sentence, which usually states its point and answers the section heading above it. The
-chosen sentences keep their passage order, each followed by its passage's marker. Deterministic,
-no model calls: a few milliseconds.
+Each quotable sentence (no heading, no question; see `bot.core.sentences`) is scored by meaning: the
+cosine of the question to the sentence's own vector, stored at ingest. Words the sentence shares with
+the question (weighted by how rare they are among the candidates) and the rank of its passage add a
+little, and they are all there is for a passage without sentence vectors. The best sentence leads;
+at most `max_sentences - 1` more follow, each only if it scores close to the lead, brings a question
+word or a figure the answer does not have yet, and comes from the lead's document unless another
+document scores clearly better. Deterministic, no model calls: well under a millisecond per answer.
 """
 
 from __future__ import annotations
@@ -12,20 +14,27 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.core.citations import Draft, split_sentences
-from bot.core.models import Passage
+from bot.core.answer_type import AnswerType, expected_type, satisfies
+from bot.core.citations import Draft
+from bot.core.models import ChunkId, Passage
+from bot.core.sentences import is_quotable, sentence_units
 from bot.core.text import terms
 
 __all__ = ["ExtractiveAnswerer"]
 
-_MIN_CHARS = 25
-_MAX_CHARS = 400
+_LEXICAL_WEIGHT = 0.08  # a sentence sharing every question word gains this much cosine
+_RANK_WEIGHT = 0.02  # the top passage's sentences gain this much over the fourth passage's
+_LEAD_BONUS = 0.01  # a section's opening sentence usually states its point
+_TYPE_BONUS = 0.04  # the sentence holds the kind of fact asked for (a figure, a duration, ...)
+_FOLLOW_MARGIN = 0.05  # an extra sentence scores at most this much below the lead
+_OTHER_DOC_MARGIN = 0.02  # ... and at most this much when it comes from another document
+_PART_MARGIN = 0.08  # a sentence answering another part of the question may score this much below the lead
+_REPEAT_OVERLAP = 0.6
 _SHORT_CHARS = 80
-_REPEAT_OVERLAP = 0.75
-_HEADING_CHARS = 80
+_FIGURE = re.compile(r"\d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,23 +43,8 @@ class _Candidate:
     position: int
     text: str
     terms: frozenset[str]
-
-
-def _units(text: str) -> list[str]:
-    """Sentences, with a list kept together with the line that introduces it."""
-    units: list[str] = []
-    for sentence in split_sentences(text):
-        is_item = bool(re.match(r"^([-•*]|\d+[.)])\s+", sentence))
-        if is_item and units and (units[-1].endswith(":") or units[-1].endswith(";")):
-            units[-1] = f"{units[-1]} {sentence.lstrip('-•* ').rstrip('.;')};"
-        else:
-            units.append(sentence)
-    return [_plain(u.rstrip(";") + ("." if u.endswith(";") else "")) for u in units]
-
-
-def _plain(text: str) -> str:
-    """Drop Markdown emphasis, which reads as noise when a sentence is quoted on its own."""
-    return re.sub(r"(\*\*|__)(.+?)\1", r"\2", text).replace("**", "")
+    doc_id: str
+    score: float = 0.0
 
 
 class ExtractiveAnswerer:
@@ -61,60 +55,131 @@ class ExtractiveAnswerer:
     def __init__(self, max_sentences: int = 3) -> None:
         self._max_sentences = max_sentences
 
-    def draft(self, question: str, passages: Sequence[Passage]) -> Draft:
+    def draft(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        similarity: Mapping[ChunkId, Mapping[int, float]] | None = None,
+    ) -> Draft:
+        """The lead sentence and its companions, each followed by its passage's `[n]`; empty text if none fits.
+
+        A sentence that holds the kind of fact the question asks for (`expected_type`) is preferred.
+        """
+        similarity = similarity or {}
         wanted = set(terms(question))
-        candidates = [
-            _Candidate(no, pos, unit, frozenset(terms(unit)) | (_heading_terms(passage) if pos == 0 else frozenset()))
+        asked = expected_type(question)
+        raw = [
+            _Candidate(no, pos, unit, _unit_terms(unit, passage, pos), str(passage.doc.doc_id))
             for no, passage in enumerate(passages, start=1)
-            for pos, unit in enumerate(_units(passage.text))
-            if _MIN_CHARS <= len(unit) <= _MAX_CHARS and not unit.startswith("#") and not _is_heading(unit)
+            for pos, unit in enumerate(sentence_units(passage.text))
+            if is_quotable(unit) and not _is_title(unit, passage)
         ]
-        if not candidates:
+        if not raw:
             return Draft("", self.name)
-        frequency = Counter(t for c in candidates for t in c.terms)
-        total = len(candidates)
+        weight = _rarity(raw)
+        total = sum(weight(t) for t in wanted) or 1.0
+        # Without stored sentence vectors, a passage's sentences stand in with its own similarity.
+        base = {p.chunk.chunk_id: p.similarity if p.similarity is not None else p.score for p in passages}
+
+        def meaning(c: _Candidate) -> float:
+            chunk_id = passages[c.passage_no - 1].chunk.chunk_id
+            return similarity.get(chunk_id, {}).get(c.position, base[chunk_id])
 
         def score(c: _Candidate) -> float:
-            overlap = sum(math.log(1 + total / frequency[t]) for t in c.terms & wanted)
-            rank_bonus = 1.5 / c.passage_no
-            lead_bonus = 0.75 if c.position == 0 else 0.0
-            return overlap + rank_bonus + lead_bonus
+            lexical = sum(weight(t) for t in c.terms & wanted) / total
+            rank = _RANK_WEIGHT * (1.0 - min(c.passage_no - 1, 3) / 3)
+            typed = _TYPE_BONUS if asked is not None and satisfies(asked, c.text) else 0.0
+            return meaning(c) + _LEXICAL_WEIGHT * lexical + rank + typed + (_LEAD_BONUS if c.position == 0 else 0.0)
 
-        ranked = sorted(candidates, key=lambda c: (-score(c), c.passage_no, c.position))
-        # The best sentence always; more only when they share a word with the question. A short best
-        # sentence ("De Maatschappelijke Impact Afweging.") is followed by the one after it, which explains it.
-        best = ranked[0]
-        follow = [c for c in candidates if (c.passage_no, c.position) == (best.passage_no, best.position + 1)]
-        extra = follow if len(best.text) < _SHORT_CHARS else []
-        chosen = [best, *extra]
+        candidates = sorted(
+            (_Candidate(c.passage_no, c.position, c.text, c.terms, c.doc_id, score(c)) for c in raw),
+            key=lambda c: (-c.score, c.passage_no, c.position),
+        )
+        chosen = self._choose(candidates, wanted, _part_types(question))
+        text = " ".join(f"{_as_sentence(c.text)} [{c.passage_no}]" for c in chosen)
+        return Draft(text, self.name, lead_similarity=meaning(chosen[0]))
+
+    def _choose(self, ranked: list[_Candidate], wanted: set[str], parts: list[AnswerType]) -> list[_Candidate]:
+        lead = ranked[0]
+        chosen = [lead]
+        covered = set(lead.terms & wanted)
+        # A question in parts ("... 's nachts bellen? En hoeveel zaken per jaar?") gets a sentence per
+        # kind of fact it asks for, when the lead does not already hold it.
+        for kind in parts:
+            if len(chosen) >= self._max_sentences or any(satisfies(kind, c.text) for c in chosen):
+                continue
+            best = next((c for c in ranked if c.score >= lead.score - _PART_MARGIN and satisfies(kind, c.text)), None)
+            if best is not None and best not in chosen:
+                chosen.append(best)
+                covered |= best.terms & wanted
+        if len(lead.text) < _SHORT_CHARS:
+            # A short lead ("De Maatschappelijke Impact Afweging.") is explained by the sentence after it.
+            after = next(
+                (c for c in ranked if (c.passage_no, c.position) == (lead.passage_no, lead.position + 1)), None
+            )
+            if after is not None:
+                chosen.append(after)
+                covered |= after.terms & wanted
         for c in ranked[1:]:
             if len(chosen) >= self._max_sentences:
                 break
-            if c.terms & wanted and c not in chosen and not any(_repeats(c, k) for k in chosen):
+            margin = _FOLLOW_MARGIN if c.doc_id == lead.doc_id else _OTHER_DOC_MARGIN
+            if c in chosen or c.score < lead.score - margin or any(_repeats(c, k) for k in chosen):
+                continue
+            new_words = (c.terms & wanted) - covered
+            new_figure = bool(_FIGURE.search(c.text)) and not any(_FIGURE.search(k.text) for k in chosen)
+            if new_words or new_figure:
                 chosen.append(c)
-        chosen = chosen[: self._max_sentences]
-        # Without any shared word, only the top passage's opening is quoted: it is what retrieval found.
-        if not chosen[0].terms & wanted:
-            chosen = [c for c in candidates if c.passage_no == 1][:1] or chosen[:1]
-        chosen.sort(key=lambda c: (c.passage_no, c.position))
-        text = " ".join(f"{_as_sentence(c.text)} [{c.passage_no}]" for c in chosen)
-        return Draft(text, self.name)
+                covered |= new_words
+        # The lead first; companions from its passage keep their order, others follow.
+        rest = sorted(chosen[1:], key=lambda c: (c.passage_no != lead.passage_no, c.passage_no, c.position))
+        return [lead, *rest]
+
+
+def _part_types(question: str) -> list[AnswerType]:
+    """The kinds of fact asked for by each part of a question of several sentences, in order, once each."""
+    kinds = [expected_type(part) for part in re.split(r"[?]+|\.\s", question)]
+    return list(dict.fromkeys(k for k in kinds if k is not None))
+
+
+def _unit_terms(unit: str, passage: Passage, position: int) -> frozenset[str]:
+    """A sentence's words; a section's opening sentence answers its heading, so it inherits the heading's words."""
+    own = frozenset(terms(unit))
+    section = passage.chunk.section
+    if position == 0 and section:
+        return own | frozenset(terms(section.rsplit(" > ", 1)[-1]))
+    return own
+
+
+def _rarity(candidates: Sequence[_Candidate]) -> _Weight:
+    frequency = Counter(t for c in candidates for t in c.terms)
+    n = len(candidates)
+    return _Weight(frequency, n)
+
+
+class _Weight:
+    """Inverse frequency of a word among the candidate sentences: rare words say more about a match."""
+
+    __slots__ = ("_frequency", "_n")
+
+    def __init__(self, frequency: Counter[str], n: int) -> None:
+        self._frequency = frequency
+        self._n = n
+
+    def __call__(self, term: str) -> float:
+        return math.log(1 + self._n / (self._frequency[term] or 0.5))
+
+
+def _is_title(unit: str, passage: Passage) -> bool:
+    """The document's title line repeated in its text (common in scraped pages) is no answer."""
+    title = set(terms(passage.doc.title))
+    own = set(terms(unit))
+    return bool(own) and len(own & title) / len(own) >= 0.8
 
 
 def _repeats(candidate: _Candidate, kept: _Candidate) -> bool:
     """Says mostly what a chosen sentence says already (often the same fact in two documents)."""
     return bool(candidate.terms) and len(candidate.terms & kept.terms) / len(candidate.terms) >= _REPEAT_OVERLAP
-
-
-def _is_heading(unit: str) -> bool:
-    """A short line without closing punctuation is a heading carried into the chunk, not a sentence."""
-    return len(unit) < _HEADING_CHARS and unit[-1:] not in ".!?:;)"
-
-
-def _heading_terms(passage: Passage) -> frozenset[str]:
-    """A section's opening sentence answers its heading ("## Wat is de MIA?"), so it inherits the heading's words."""
-    section = passage.chunk.section
-    return frozenset(terms(section.rsplit(" > ", 1)[-1])) if section else frozenset()
 
 
 def _as_sentence(text: str) -> str:

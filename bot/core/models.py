@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -37,6 +38,8 @@ class Kind(StrEnum):
     AGENDA = "agenda"
     MIA = "mia"
     HANDREIKING = "handreiking"
+    WET = "wet"
+    ORGANISATIE = "organisatie"
     FAQ = "faq"
     OVERIG = "overig"
 
@@ -99,11 +102,16 @@ class Passage:
 
 @dataclass(frozen=True, slots=True)
 class Retrieval:
-    """The passages for a question, best first; `top_similarity` is the refusal signal (None: no dense score)."""
+    """The passages for a question, best first; `top_similarity` is the refusal signal (None: no dense score).
+
+    `sentence_similarity[chunk_id][position]` is the cosine of the question to that sentence of a top
+    passage (positions as `bot.core.sentences.sentence_units` counts them); empty without sentence vectors.
+    """
 
     question: str
     passages: tuple[Passage, ...]
     top_similarity: float | None = None
+    sentence_similarity: Mapping[ChunkId, Mapping[int, float]] = field(default_factory=dict)
 
     def doc_ids(self) -> list[DocId]:
         """Documents in rank order, duplicates removed."""

@@ -1,10 +1,16 @@
 """The answer pipeline: `retrieve(q) -> passages`, `generate(q, passages) -> Draft`, `cite(draft, passages) -> Answer`.
 
-Refusal comes first: when the best passage is not similar enough to the question (a threshold
-calibrated per embedder), when the LLM says the sources do not cover it, or when the question asks
-for a number, date, phone number, e-mail address or link that the cited text does not contain, the
-answer says so, cites nothing and offers escalation to the OMO. An LLM that fails, times out or cites nothing valid is
-replaced by the extractive answer; that is logged, never shown as an error.
+Refusal comes first. The answer says it does not know, cites nothing and offers escalation to the
+OMO when the best passage is not similar enough to the question (a threshold calibrated per
+embedder), when the LLM says the sources do not cover it, when the question asks for a kind of fact
+(an amount, a duration, a date, a phone number, ...) that the quoted text does not hold, or when the
+quoted text covers too few of the question's own content words.
+
+Whether a message is answerable is decided on the message itself. Only a genuine follow-up (see
+`bot.core.followup`) is searched together with the question before it, and that answer must still
+cover the follow-up's own words: an unrelated message after a topical one is refused exactly as
+when it is asked alone. An LLM that fails, times out or cites nothing valid is replaced by the
+extractive answer; that is logged, never shown as an error.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ from bot import prompts
 from bot.core.answer_type import expected_type, satisfies
 from bot.core.answering import PUBLIC
 from bot.core.citations import CitedText, Draft, cite
+from bot.core.evidence import coverage, evidence_terms, missing_specifics
 from bot.core.extractive import ExtractiveAnswerer
+from bot.core.followup import is_followup
 from bot.core.models import Access, Answer, Passage, Retrieval
 from bot.core.retrieval import Retriever
 from bot.core.text import terms
@@ -67,6 +75,8 @@ class AnswerPipeline:
         *,
         min_similarity: float,
         no_overlap_margin: float = 0.0,
+        min_coverage: float = 0.0,
+        min_lead_similarity: float = 0.0,
         max_passages: int = 4,
         max_sentences: int = 3,
         llm: LLMAnswerer | None = None,
@@ -74,6 +84,8 @@ class AnswerPipeline:
         self._retriever = retriever
         self._min_similarity = min_similarity
         self._no_overlap_margin = no_overlap_margin
+        self._min_coverage = min_coverage
+        self._min_lead = min_lead_similarity
         self._max_passages = max_passages
         self._extractive = ExtractiveAnswerer(max_sentences)
         self._llm = llm
@@ -83,13 +95,21 @@ class AnswerPipeline:
         return self._retriever
 
     async def answer(self, question: str, *, access: frozenset[Access] = PUBLIC, context: str | None = None) -> Answer:
+        """Answer `question`; `context` (the question before it) is used only when this one is a follow-up."""
         question = question.strip()
-        search_text = f"{context}\n{question}" if context else question
+        if context and question and is_followup(question):
+            answer = await self._attempt(question, f"{context}\n{question}", access, context)
+            if answer.confident:
+                return answer
+        return await self._attempt(question, question, access, None)
+
+    async def _attempt(self, question: str, search_text: str, access: frozenset[Access], context: str | None) -> Answer:
         retrieval = await self._retriever.retrieve(search_text, access)
         if not question or not self._supported(retrieval):
             return self._refusal(question, retrieval, "weak evidence")
         passages = retrieval.passages[: self._max_passages]
         cited: CitedText | None = None
+        lead: float | None = None
         generator = self._extractive.name
         if self._llm is not None:
             try:
@@ -107,13 +127,23 @@ class AnswerPipeline:
                     log.warning("LLM reply had no valid citation, using the extractive answer")
                     cited = None
         if cited is None:
-            cited = cite(self._extractive.draft(question, passages), passages)
+            draft = self._extractive.draft(question, passages, retrieval.sentence_similarity)
+            cited = cite(draft, passages)
+            lead = draft.lead_similarity
             generator = self._extractive.name
         if not cited.citations:
             return self._refusal(question, retrieval, "no citable sentence")
+        if lead is not None and lead < self._min_lead:
+            return self._refusal(question, retrieval, f"the best sentence is a weak match ({lead:.3f})")
         asked = expected_type(question)
         if not satisfies(asked, cited.text):
-            return self._refusal(question, retrieval, f"the sources hold no {asked}")
+            return self._refusal(question, retrieval, f"the quoted text holds no {asked}")
+        missing = missing_specifics(question, cited.citations)
+        if missing:
+            return self._refusal(question, retrieval, f"the sources do not mention {', '.join(missing)}")
+        covered = coverage(question, evidence_terms(cited.text, cited.citations))
+        if covered < self._min_coverage:
+            return self._refusal(question, retrieval, f"the quoted text covers {covered:.0%} of the question")
         return Answer(
             question=question,
             text=cited.text,
@@ -122,6 +152,7 @@ class AnswerPipeline:
             escalation_offered=False,
             retrieved=tuple(retrieval.doc_ids()),
             generator=generator,
+            notes=(f"coverage {covered:.2f}", f"lead {lead}", f"similarity {retrieval.top_similarity}"),
         )
 
     def _supported(self, retrieval: Retrieval) -> bool:
@@ -153,5 +184,5 @@ class AnswerPipeline:
             confident=False,
             escalation_offered=True,
             retrieved=tuple(retrieval.doc_ids()),
-            notes=(reason,),
+            notes=(reason, f"similarity {retrieval.top_similarity}"),
         )

@@ -4,13 +4,16 @@ Fusion is a weighted sum of the cosine similarity and the BM25 score scaled by t
 of the query: `(1 - w) * cos + w * bm25 / max_bm25`. On the govfaq set a small `w` (0.01) beat both
 plain dense search and reciprocal-rank fusion (measured; see `bench/govfaq.py`). Every fused
 candidate gets a real cosine (lexical-only hits are looked up), so the top cosine stays usable as
-the refusal signal. The indexes are synchronous; `retrieve` runs them in a worker thread.
+the refusal signal. For the best `evidence_k` passages the retrieval also carries the cosine of the
+query to each of their stored sentence vectors, which the extractive answerer ranks sentences by.
+The indexes are synchronous; `retrieve` runs them in a worker thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Literal, Protocol
 
 import numpy as np
@@ -31,6 +34,8 @@ class DenseIndex(Protocol):
     def query(self, vector: Sequence[float], k: int, access: frozenset[Access]) -> list[tuple[Chunk, float]]: ...
 
     def vectors(self, chunk_ids: Sequence[ChunkId]) -> dict[ChunkId, list[float]]: ...
+
+    def sentence_vectors(self, chunk_ids: Sequence[ChunkId]) -> dict[ChunkId, dict[int, list[float]]]: ...
 
 
 class LexicalIndex(Protocol):
@@ -55,6 +60,7 @@ class HybridRetriever:
         top_k: int = 10,
         candidates: int = 50,
         bm25_weight: float = 0.01,
+        evidence_k: int = 5,
     ) -> None:
         if mode in ("dense", "hybrid") and dense is None:
             raise ValueError(f"mode {mode!r} needs a dense index")
@@ -66,6 +72,7 @@ class HybridRetriever:
         self._top_k = top_k
         self._candidates = max(candidates, top_k)
         self._weight = bm25_weight
+        self._evidence_k = evidence_k
 
     async def retrieve(self, question: str, access: frozenset[Access]) -> Retrieval:
         """Search in a worker thread; store failures become `RetrievalError`."""
@@ -84,10 +91,28 @@ class HybridRetriever:
         dense_hits = self._dense.query(vector, self._candidates, access)
         if self._mode == "dense":
             passages = tuple(Passage(c, s, s) for c, s in dense_hits[: self._top_k])
-            return Retrieval(question, passages, passages[0].similarity if passages else None)
-        assert self._lexical is not None
-        lexical_hits = self._lexical.search(question, self._candidates, access)
-        return self._fuse(question, vector, dense_hits, lexical_hits)
+            retrieval = Retrieval(question, passages, passages[0].similarity if passages else None)
+        else:
+            assert self._lexical is not None
+            lexical_hits = self._lexical.search(question, self._candidates, access)
+            retrieval = self._fuse(question, vector, dense_hits, lexical_hits)
+        return replace(retrieval, sentence_similarity=self._sentence_similarity(vector, retrieval.passages))
+
+    def _sentence_similarity(
+        self, vector: Sequence[float], passages: Sequence[Passage]
+    ) -> dict[ChunkId, dict[int, float]]:
+        assert self._dense is not None
+        stored = self._dense.sentence_vectors([p.chunk.chunk_id for p in passages[: self._evidence_k]])
+        query = _unit(np.asarray(vector, dtype=np.float32))
+        out: dict[ChunkId, dict[int, float]] = {}
+        for cid, by_position in stored.items():
+            positions = sorted(by_position)
+            matrix = np.asarray([by_position[p] for p in positions], dtype=np.float32)
+            norms = np.linalg.norm(matrix, axis=1)
+            norms[norms == 0] = 1.0
+            scores = (matrix @ query) / norms
+            out[cid] = {p: float(s) for p, s in zip(positions, scores, strict=True)}
+        return out
 
     def _fuse(
         self,
@@ -105,10 +130,9 @@ class HybridRetriever:
         missing = [cid for cid in lexical if cid not in cosine]
         if missing:
             assert self._dense is not None
-            query = np.asarray(vector, dtype=np.float32)
+            query = _unit(np.asarray(vector, dtype=np.float32))
             for cid, vec in self._dense.vectors(missing).items():
-                v = np.asarray(vec, dtype=np.float32)
-                cosine[cid] = float(v @ query / ((np.linalg.norm(v) * np.linalg.norm(query)) or 1.0))
+                cosine[cid] = float(_unit(np.asarray(vec, dtype=np.float32)) @ query)
         best_lexical = max(lexical.values(), default=0.0) or 1.0
         scored = [
             Passage(
@@ -122,3 +146,8 @@ class HybridRetriever:
         top = tuple(scored[: self._top_k])
         similarities = [p.similarity for p in scored if p.similarity is not None]
         return Retrieval(question, top, max(similarities) if similarities else None)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(v))
+    return v / norm if norm else v

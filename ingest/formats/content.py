@@ -15,8 +15,9 @@ from ingest.formats.normalize import collapse_blank_lines
 
 __all__ = ["Content", "Metadata", "SectionBuilder", "metadata_from_fields"]
 
-_VERSION_KEYS = ("version", "lastmodified", "date")
-_KNOWN_KEYS = frozenset({"title", "kind", "url", "access", *_VERSION_KEYS})
+# `reviewed` (the date a curated document's facts were checked) comes first: it is what an official should see.
+_VERSION_KEYS = ("reviewed", "version", "lastmodified", "date")
+_KNOWN_KEYS = frozenset({"title", "kind", "url", "access", "sources", *_VERSION_KEYS})
 
 _E = TypeVar("_E", bound=StrEnum)
 
@@ -79,22 +80,44 @@ class SectionBuilder:
 
 
 def metadata_from_fields(fields: Mapping[str, object], source: str) -> Metadata:
-    """Read `title`, `kind`, `access`, `url` and `version` (or `lastmodified`, or `date`) from declared fields.
+    """Read `title`, `kind`, `access`, `url`, `version` (or `reviewed`, `lastmodified`, `date`) from declared fields.
 
-    Every other field with a scalar value (or a list of scalars, joined with ", ") goes to `extra` as a
-    string; nested mappings and nulls are dropped. Raises `IngestError(source, ...)` for a `kind` or
+    `sources` is a list of `{url, title, publisher}` mappings (the curated corpus declares them): the first
+    one's `url` stands in for a missing `url`, and all of them are kept in `extra["sources"]` as
+    "publisher: title <url>" joined with "; ". Every other field with a scalar value (or a list of scalars,
+    joined with ", ") goes to `extra` as a string; nested mappings and nulls are dropped. Raises `IngestError(source, ...)` for a `kind` or
     `access` value outside the allowed set.
     """
     version = next((v for key in _VERSION_KEYS if (v := _as_text(fields.get(key))) is not None), None)
     extra = {key: text for key, value in fields.items() if key not in _KNOWN_KEYS and (text := _as_text(value))}
+    sources = _sources(fields.get("sources"), source)
+    if sources:
+        extra["sources"] = "; ".join(
+            f"{s.get('publisher', '')}: {s.get('title', '')} <{s['url']}>".lstrip(": ") for s in sources
+        )
     return Metadata(
         title=_as_text(fields.get("title")),
         kind=_as_enum(Kind, fields.get("kind"), "kind", source),
         access=_as_enum(Access, fields.get("access"), "access", source),
-        url=_as_text(fields.get("url")),
+        url=_as_text(fields.get("url")) or (sources[0]["url"] if sources else None),
         version=version,
         extra=extra,
     )
+
+
+def _sources(value: object, source: str) -> list[dict[str, str]]:
+    """The declared `sources` list; `IngestError` when it is not a list of mappings that each have a `url`."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise IngestError(source, "sources must be a list of {url, title, publisher} mappings")
+    out: list[dict[str, str]] = []
+    for item in value:
+        entry = {str(k): text for k, v in item.items() if (text := _as_text(v)) is not None}
+        if "url" not in entry:
+            raise IngestError(source, "every entry of sources needs a url")
+        out.append(entry)
+    return out
 
 
 def _as_enum(enum: type[_E], value: object, name: str, source: str) -> _E | None:

@@ -1,0 +1,32 @@
+"""Is a message a follow-up? Only an elliptic or referring message may borrow words from the question before it.
+
+"En hoe lang mag dat dan duren?" cannot be understood alone; "Wie won de Tour de France?" can, and
+is judged alone however topical the conversation was. The test is on the wording only: a message
+that starts like a continuation ("en", "maar", "oké", "wat als") or is short and points back ("dat",
+"die", "zo'n", "daarvoor", "dan"). A follow-up is still held to the same evidence as any question.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["is_followup"]
+
+_CONTINUATION = re.compile(
+    r"^\s*(en|maar|oké|oke|ok|okay|dus|ook|verder|tot slot|nog een vraag|en als|wat als|hoe zit het|geldt dat|"
+    r"stel dat|en wat|en hoe|en wie|en waar|en wanneer|en mag|en kan|en moet)\b[\s,:]*",
+    re.IGNORECASE,
+)
+_REFERRING = re.compile(
+    r"\b(dat|die|dit|deze|daar|daarvoor|daarna|daarbij|daarmee|daarover|daaraan|daarvan|ervan|erover|ervoor|"
+    r"eraan|erbij|zo'n|zoiets|zulke|hij|zij|ze|hem|haar|hun|dan|diegene|hetzelfde|datzelfde)\b",
+    re.IGNORECASE,
+)
+_SHORT_WORDS = 12
+
+
+def is_followup(message: str) -> bool:
+    """True when `message` reads as a continuation of the conversation rather than a question of its own."""
+    if _CONTINUATION.match(message):
+        return True
+    return len(message.split()) <= _SHORT_WORDS and bool(_REFERRING.search(message))

@@ -1,0 +1,44 @@
+"""Sentence units of a chunk: what the extractive answerer may quote, and what ingest embeds one by one.
+
+Ingest and the answerer must cut a chunk the same way, because stored sentence vectors are matched
+to units by position. A list stays with the line that introduces it ("De partners zijn: a; b; c."),
+and Markdown emphasis is dropped, which reads as noise in a quoted sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.core.citations import split_sentences
+
+__all__ = ["is_quotable", "sentence_units"]
+
+_MIN_CHARS = 25
+_MAX_CHARS = 400
+_HEADING_CHARS = 80
+_ITEM = re.compile(r"^([-•*]|\d+[.)])\s+")
+
+
+def sentence_units(text: str) -> list[str]:
+    """The sentences of `text` in order, each list joined to its introducing line."""
+    units: list[str] = []
+    for sentence in split_sentences(text):
+        if _ITEM.match(sentence) and units and units[-1].endswith((":", ";")):
+            units[-1] = f"{units[-1]} {sentence.lstrip('-•* ').rstrip('.;')};"
+        else:
+            units.append(sentence)
+    return [_plain(u.rstrip(";") + ("." if u.endswith(";") else "")) for u in units]
+
+
+def is_quotable(unit: str) -> bool:
+    """A claim that can stand as an answer: not a heading, not a question, neither a fragment nor a wall."""
+    if not _MIN_CHARS <= len(unit) <= _MAX_CHARS or unit.startswith("#"):
+        return False
+    if unit.rstrip().endswith("?"):
+        return False
+    # A short line without closing punctuation is a heading carried into the chunk, not a sentence.
+    return not (len(unit) < _HEADING_CHARS and unit[-1:] not in ".!:;")
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"(\*\*|__)(.+?)\1", r"\2", text).replace("**", "")
