@@ -67,7 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BotError as exc:
         print(f"onrust: {exc}", file=sys.stderr)
         return 2
-    level = "DEBUG" if args.verbose else "WARNING" if args.quiet else settings.log_level
+    # `ask` and `chat` talk to a person in the terminal: log lines there only when asked for with -v.
+    terminal = getattr(args, "terminal", False)
+    level = "DEBUG" if args.verbose else "WARNING" if args.quiet or terminal else settings.log_level
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     for noisy in ("chromadb", "httpx", "httpcore", "urllib3", "alembic", "nio", "sentence_transformers", "bm25s"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))

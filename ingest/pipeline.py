@@ -121,6 +121,9 @@ def _plan(targets: Sequence[str]) -> _Plan:
                 rel = file.relative_to(root)
                 if not file.is_file() or any(part.startswith(".") for part in rel.parts):
                     continue
+                if file.stem.upper() == "README":  # notes for the folder's editors, not content
+                    log.debug("skipping %s: a README", file)
+                    continue
                 if file.suffix.lower() not in SUPPORTED_SUFFIXES:
                     log.debug("skipping %s: unsupported file type", file)
                     continue

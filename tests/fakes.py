@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -12,6 +12,7 @@ from bot.core.models import (
     Access,
     Answer,
     Chunk,
+    ChunkId,
     Citation,
     DocId,
     DocumentInfo,
@@ -43,17 +44,31 @@ def make_passage(
 
 
 class FakeRetriever:
-    """Returns the given passages (filtered by access) and records the questions it was asked."""
+    """Returns the given passages (filtered by access) and records the questions it was asked.
 
-    def __init__(self, passages: Sequence[Passage]) -> None:
+    `similarity_of(search_text)`, when given, is the top similarity for that text, so a test can make
+    one question retrieve strongly and another weakly from the same passages.
+    """
+
+    def __init__(
+        self,
+        passages: Sequence[Passage],
+        *,
+        similarity_of: Callable[[str], float] | None = None,
+        sentence_similarity: Mapping[ChunkId, Mapping[int, float]] | None = None,
+    ) -> None:
         self.passages = list(passages)
         self.questions: list[str] = []
+        self._similarity_of = similarity_of
+        self._sentence_similarity = dict(sentence_similarity or {})
 
     async def retrieve(self, question: str, access: frozenset[Access]) -> Retrieval:
         self.questions.append(question)
         visible = tuple(p for p in self.passages if p.doc.access in access)
         top = max((p.similarity or 0.0 for p in visible), default=None)
-        return Retrieval(question, visible, top)
+        if self._similarity_of is not None:
+            top = self._similarity_of(question)
+        return Retrieval(question, visible, top, self._sentence_similarity)
 
 
 class FakeChatModel:

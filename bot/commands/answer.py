@@ -13,7 +13,7 @@ from typing import Any
 from tqdm import tqdm
 
 from bot import prompts
-from bot.app import build_answerer, open_services
+from bot.app import Services, build_answerer, open_services
 from bot.config import Settings
 from bot.core.answering import EVERYONE, PUBLIC
 from bot.core.evaluation import EvalResult, Scoreboard, is_right, load_questions
@@ -31,16 +31,17 @@ def register(sub: Any) -> None:
     ask.add_argument("question", help='the question, e.g. "Wat is de MIA?"')
     ask.add_argument("--json", action="store_true", help="print the answer, citations and retrieved documents as JSON")
     ask.add_argument("--omo", action="store_true", help="ask as the OMO team (also sees omo-intern documents)")
-    ask.set_defaults(handler=run_ask)
+    ask.set_defaults(handler=run_ask, terminal=True)
 
     chat = sub.add_parser(
         "chat",
         help="an interactive conversation in the terminal",
-        description="Ask questions one after another; a question is answered with the previous one as context. "
-        "End with Ctrl-D or an empty line.",
+        description="Ask questions one after another; a follow-up question ('En hoe lang mag dat dan?') is "
+        "understood with the previous one, an unrelated question is judged on its own. !help explains; end with "
+        "an empty line, Ctrl-D or Ctrl-C. Log lines appear only with -v.",
     )
     chat.add_argument("--omo", action="store_true", help="chat as the OMO team")
-    chat.set_defaults(handler=run_chat)
+    chat.set_defaults(handler=run_chat, terminal=True)
 
     evaluate = sub.add_parser(
         "eval",
@@ -90,33 +91,55 @@ async def run_ask(args: argparse.Namespace, settings: Settings) -> int:
         print(prompts.render("too_long.nl.j2", length=len(question), limit=limit), file=sys.stderr)
         return 2
     async with open_services(settings) as services:
+        if not await _has_knowledge(services, settings):
+            return 1
         answerer = build_answerer(services)
         answer = await answerer.answer(question, access=EVERYONE if args.omo else PUBLIC)
     if args.json:
         print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
     else:
-        print(prompts.render("answer.nl.j2", answer=answer))
+        print(prompts.render("answer.nl.j2", answer=answer, terminal=True))
     return 0
 
 
+async def _has_knowledge(services: Services, settings: Settings) -> bool:
+    """False (with the operator told why on stderr) when the data dir holds no ingested documents."""
+    if await asyncio.to_thread(services.store.count):
+        return True
+    print(
+        f"error: no knowledge base in {settings.data_dir}: run `onrust --data-dir {settings.data_dir} ingest "
+        "knowledge/` first (or point --data-dir at an ingested one)",
+        file=sys.stderr,
+    )
+    return False
+
+
 async def run_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """The terminal conversation; a follow-up is understood with the question before it (see `Answerer`)."""
     async with open_services(settings) as services:
+        if not await _has_knowledge(services, settings):
+            return 1
         answerer = build_answerer(services)
         print(prompts.render("chat_welcome.nl.j2"))
         previous: str | None = None
         while True:
             try:
-                line = await asyncio.to_thread(input, "> ")
-            except EOFError:
+                # stdin is read in this thread: Ctrl-C interrupts input() at once, where a worker thread would hang.
+                line = input("> ")  # noqa: ASYNC250 - nothing else runs on this loop while the user types
+            except (EOFError, KeyboardInterrupt):
+                print()
                 break
             question = line.strip()
             if not question:
                 break
+            if question.lower() in ("!help", "help", "?"):
+                print(prompts.render("chat_help.nl.j2"), end="\n\n")
+                continue
             if len(question) > settings.answer.max_question_chars:
                 print(prompts.render("too_long.nl.j2", length=len(question), limit=settings.answer.max_question_chars))
                 continue
             answer = await answerer.answer(question, access=EVERYONE if args.omo else PUBLIC, context=previous)
-            print(prompts.render("answer.nl.j2", answer=answer), end="\n\n")
+            print(prompts.render("answer.nl.j2", answer=answer, terminal=True), end="\n\n")
             previous = question
     return 0
 

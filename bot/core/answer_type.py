@@ -54,7 +54,7 @@ _CUES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     (
         AnswerType.AMOUNT,
         re.compile(
-            r"\b(hoeveel (extra )?(geld|euro|subsidie|budget)|wat kost|hoeveel kost|kosten|boete|boetes|budget|"
+            r"\b(hoeveel (extra )?(geld|euro|subsidie|budget)|kost|kosten|boete|boetes|budget|"
             r"bedrag|hoe duur|vergoeding hoog|hoe hoog is de (boete|vergoeding|subsidie))\b"
         ),
     ),
@@ -72,7 +72,8 @@ _CUES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     (
         AnswerType.DATE,
         re.compile(
-            r"\b(welke datum|op welke dag|(tot|sinds|per|vanaf) wanneer|in welk jaar|welk jaar|"
+            r"\b(welke datum|op welke dag|(tot|sinds|per|vanaf) wanneer|in welk jaar|welk jaar|hoe laat|"
+            r"wanneer (is|begint|vindt) de volgende|"
             r"wanneer (is|was|gaat|treedt|trad|komt|kwam|werd|wordt) .*\b(in werking|ingevoerd|van kracht))\b"
         ),
     ),

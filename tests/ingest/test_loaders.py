@@ -328,7 +328,10 @@ def test_jsonl_documents_and_line_errors(write_file: WriteFile, jsonl_text: str)
         ("kennis/faq.jsonl", "line 4: missing id"),
         ("kennis/faq.jsonl", "line 5: empty text"),
         ("kennis/faq.jsonl", "line 2: duplicate id 'faq-2', replaced by line 8"),
-        ("kennis/faq.jsonl", "line 9: invalid kind 'nieuws' (expected one of: agenda, mia, handreiking, faq, overig)"),
+        (
+            "kennis/faq.jsonl",
+            "line 9: invalid kind 'nieuws' (expected one of: agenda, mia, handreiking, wet, organisatie, faq, overig)",
+        ),
     ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,21 @@ def test_off_topic_question_is_refused_with_escalation(data_dir: Path, capsys: p
     assert result["citations"] == [] and "!omo" in str(result["answer"])
 
 
+def test_in_the_terminal_a_refusal_says_how_to_reach_the_omo_from_there(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--data-dir", str(data_dir), "ask", "Heb je een goed recept voor erwtensoep?"]) == 0
+    captured = capsys.readouterr()
+    assert "Dat weet ik niet" in captured.out and "omo@minbzk.nl" in captured.out
+    assert captured.err == ""  # no log lines on the user's screen without -v
+
+
+def test_ask_without_a_knowledge_base_says_so_and_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--data-dir", str(tmp_path / "leeg"), "ask", "Wat is de MIA?"]) == 1
+    captured = capsys.readouterr()
+    assert "no knowledge base" in captured.err and "ingest" in captured.err and captured.out == ""
+
+
 def test_plain_output_lists_numbered_sources(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-q", "--data-dir", str(data_dir), "ask", "Met welke partners werkt de VNG samen?"]) == 0
     out = capsys.readouterr().out
@@ -90,3 +106,30 @@ def test_chat_answers_in_turn_and_stops_on_an_empty_line(
     assert main(["-q", "--data-dir", str(data_dir), "chat"]) == 0
     out = capsys.readouterr().out
     assert "Onrust-assistent" in out and "[1]" in out
+
+
+def test_chat_refuses_an_unrelated_question_after_a_topical_one_and_answers_a_followup(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    turns = [
+        "Wat is een noodverordening?",
+        "Wie won de Tour de France in 2019?",
+        "Wat is een noodverordening?",
+        "En wie moet die dan bekrachtigen?",
+        "!help",
+    ]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(turns) + "\n\n"))
+    assert main(["-q", "--data-dir", str(data_dir), "chat"]) == 0
+    replies = re.split(r"(?m)^> ", capsys.readouterr().out)[1:]
+    assert "Bronnen:" in replies[0]
+    assert "Dat weet ik niet" in replies[1] and "Bronnen:" not in replies[1]
+    assert "Bronnen:" in replies[3] and "raad" in replies[3].split("Bronnen:")[0]
+    assert "omo@minbzk.nl" in replies[4]
+
+
+def test_chat_ends_at_once_on_ctrl_c(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(prompt: str = "") -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("builtins.input", interrupted)
+    assert main(["-q", "--data-dir", str(data_dir), "chat"]) == 0

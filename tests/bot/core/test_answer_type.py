@@ -1,4 +1,4 @@
-"""The answer-type check: questions that ask for a number, date, phone number, e-mail address or link."""
+"""The answer-type check: which questions ask for a kind of fact, and which texts hold one."""
 
 from __future__ import annotations
 
@@ -16,12 +16,21 @@ pytestmark = pytest.mark.unit
         ("Op welk e-mailadres bereik ik het OMO?", AnswerType.EMAIL),
         ("Wat is de url van het forum?", AnswerType.LINK),
         ("Hoeveel gemeenten doen mee?", AnswerType.NUMBER),
-        ("Kost advies van het OMO geld?", AnswerType.NUMBER),
+        ("Kost advies van het OMO geld?", AnswerType.AMOUNT),
+        ("Hoeveel geld krijgt mijn gemeente?", AnswerType.AMOUNT),
+        ("Welke boete staat op het overtreden van een noodverordening?", AnswerType.AMOUNT),
+        ("Wat is het budget voor de agenda?", AnswerType.AMOUNT),
+        ("En wat staat erop als iemand zich er niet aan houdt?", AnswerType.PENALTY),
+        ("Hoe lang mag een bestuurlijke ophouding duren?", AnswerType.DURATION),
+        ("Hoeveel tijd van tevoren moet ik een demonstratie melden?", AnswerType.DURATION),
         ("Wanneer is de volgende leerkring?", AnswerType.DATE),
         ("Hoe laat begint het overleg?", AnswerType.DATE),
+        ("Sinds wanneer is doxing strafbaar?", AnswerType.DATE),
+        ("Wie beslist over een noodverordening?", AnswerType.PERSON),
         # "wanneer" mostly means "in which case": not a request for a date
         ("Wanneer moet ik een vergunning aanvragen voor een demonstratie?", None),
         ("Stuurt de gemeente een antwoord op mijn e-mail?", None),
+        ("Kan ik het ondersteuningsteam 's nachts bellen?", None),
         ("Wat is de MIA?", None),
     ],
 )
@@ -32,14 +41,39 @@ def test_expected_type(question: str, kind: AnswerType | None) -> None:
 def test_citation_markers_do_not_count_as_numbers() -> None:
     assert not satisfies(AnswerType.NUMBER, "Het OMO geeft advies op maat. [1]")
     assert satisfies(AnswerType.NUMBER, "De agenda kent zeven actielijnen. [1]")
-    assert satisfies(AnswerType.NUMBER, "Het kost € 75. [2]")
+    assert satisfies(AnswerType.NUMBER, "Ongeveer 25 zaken per jaar. [2]")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "De Agenda Maatschappelijke Onrust 2024-2026 kent drie thema's. [1]",
+        "Dat staat in artikel 175 van de Gemeentewet. [1]",
+        "Zie artikel 5, lid 2 van de Wet openbare manifestaties. [1]",
+        "Het beleid geldt sinds 2021. [1]",
+    ],
+)
+def test_years_ranges_and_article_numbers_are_no_phone_numbers_or_amounts(text: str) -> None:
+    assert not satisfies(AnswerType.PHONE, text)
+    assert not satisfies(AnswerType.AMOUNT, text)
+    assert not satisfies(AnswerType.NUMBER, text.replace("drie", "enkele"))
 
 
 def test_evidence_of_each_kind() -> None:
-    assert satisfies(AnswerType.PHONE, "Bel 070 123 4567 [1]") and not satisfies(AnswerType.PHONE, "Bel ons. [1]")
+    assert satisfies(AnswerType.PHONE, "Bel 070 - 373 83 14. [1]") and not satisfies(AnswerType.PHONE, "Bel ons. [1]")
     assert satisfies(AnswerType.EMAIL, "Mail naar omo@example.nl. [1]") and not satisfies(AnswerType.EMAIL, "Mail ons.")
     assert satisfies(AnswerType.LINK, "Zie https://example.nl/forum. [1]") and not satisfies(
         AnswerType.LINK, "Zie VNG Fora."
     )
+    assert satisfies(AnswerType.AMOUNT, "Het kost € 75. [2]") and satisfies(
+        AnswerType.AMOUNT, "Aan een melding zijn geen kosten verbonden."
+    )
+    assert not satisfies(AnswerType.AMOUNT, "Het kabinet trekt geld uit. [1]")
+    assert satisfies(AnswerType.PENALTY, "Hechtenis van maximaal twee maanden. [1]")
+    assert satisfies(AnswerType.DURATION, "De ophouding duurt maximaal 12 uur. [1]")
+    assert satisfies(AnswerType.DURATION, "Het bevel geldt ten hoogste drie maanden. [1]")
+    assert not satisfies(AnswerType.DURATION, "Het bevel geldt in de hele gemeente. [1]")
     assert satisfies(AnswerType.DATE, "Op 12 maart. [1]") and not satisfies(AnswerType.DATE, "Binnenkort. [1]")
+    assert satisfies(AnswerType.PERSON, "Dat beslist de burgemeester. [1]")
+    assert not satisfies(AnswerType.PERSON, "dat gebeurt zo snel mogelijk. [1]")
     assert satisfies(None, "Wat dan ook.")

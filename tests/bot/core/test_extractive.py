@@ -26,14 +26,26 @@ def test_picks_the_sentence_that_answers_and_cites_its_passage() -> None:
     assert cite(draft, passages).citations[0].passage.doc.doc_id == "mia.md"
 
 
-def test_sentences_keep_passage_order_and_markers() -> None:
+def test_the_lead_comes_first_and_a_close_second_source_follows() -> None:
     passages = [
         make_passage("a", "Leerkringen zijn bijeenkomsten waarin gemeenten ervaringen delen over onrust."),
         make_passage("b", "Het OMO geeft op maat gemaakt advies van experts aan gemeenten in onrustige situaties."),
     ]
-    draft = ExtractiveAnswerer(max_sentences=2).draft("Wat doet het OMO met leerkringen en advies?", passages)
-    assert draft.text.index("[1]") < draft.text.index("[2]")
-    assert len(cite(draft, passages).citations) == 2
+    meaning = {passages[0].chunk.chunk_id: {0: 0.905}, passages[1].chunk.chunk_id: {0: 0.91}}
+    draft = ExtractiveAnswerer(max_sentences=2).draft("Wat doet het OMO met leerkringen en advies?", passages, meaning)
+    assert draft.text.startswith("Het OMO geeft") and draft.text.index("[2]") < draft.text.index("[1]")
+    cited = cite(draft, passages)
+    assert [c.passage.doc.doc_id for c in cited.citations] == ["b", "a"]
+
+
+def test_a_loosely_related_sentence_from_another_document_is_left_out() -> None:
+    passages = [
+        make_passage("a", "Het OMO geeft op maat gemaakt advies van experts aan gemeenten in onrustige situaties."),
+        make_passage("b", "Een burgemeester in Rotterdam maakte een video over advies aan jongeren."),
+    ]
+    meaning = {passages[0].chunk.chunk_id: {0: 0.91}, passages[1].chunk.chunk_id: {0: 0.86}}
+    draft = ExtractiveAnswerer(max_sentences=3).draft("Welk advies geeft het OMO?", passages, meaning)
+    assert "[2]" not in draft.text
 
 
 def test_list_stays_with_its_introduction() -> None:
@@ -62,5 +74,44 @@ def test_the_same_fact_from_two_documents_is_quoted_once() -> None:
         make_passage("faq.md", "De MIA is een instrument dat in beeld brengt wat beleidskeuzes voor onrust betekenen."),
         make_passage("omo.md", "Gemeenten gebruiken de MIA voordat zij een gevoelig besluit nemen."),
     ]
-    draft = ExtractiveAnswerer(max_sentences=3).draft("Wat is de MIA en wanneer gebruiken gemeenten haar?", passages)
-    assert "[1]" in draft.text and "[2]" not in draft.text and "[3]" in draft.text
+    meaning = {p.chunk.chunk_id: {0: sim} for p, sim in zip(passages, (0.93, 0.93, 0.92), strict=True)}
+    draft = ExtractiveAnswerer(max_sentences=3).draft("Wat is de MIA en wat brengt zij in beeld?", passages, meaning)
+    assert "[1]" in draft.text and "[2]" not in draft.text
+
+
+def test_sentences_are_chosen_by_meaning_and_the_best_leads() -> None:
+    text = (
+        "De burgemeester kan een noodverordening vaststellen bij oproerige bewegingen. "
+        "De gemeenteraad moet de noodverordening in de eerstvolgende vergadering bekrachtigen. "
+        "Het gemeentehuis is op werkdagen open."
+    )
+    passage = make_passage("nood.md", text)
+    meaning = {passage.chunk.chunk_id: {0: 0.84, 1: 0.93, 2: 0.80}}
+    draft = ExtractiveAnswerer(max_sentences=3).draft("Moet de raad de verordening nog goedkeuren?", [passage], meaning)
+    assert draft.text.startswith("De gemeenteraad moet de noodverordening")
+    assert "gemeentehuis" not in draft.text
+    assert draft.lead_similarity == pytest.approx(0.93)
+
+
+def test_a_question_or_the_title_line_is_never_quoted() -> None:
+    passage = make_passage(
+        "mia.md",
+        "Preventie en MIA\n\nWaarvoor gebruikt een gemeente de MIA?\n\nMet de MIA schat een gemeente in of een besluit "
+        "spanning oproept.",
+        title="Preventie en MIA",
+    )
+    draft = ExtractiveAnswerer(max_sentences=3).draft("Waarvoor gebruikt een gemeente de MIA?", [passage])
+    assert draft.text == "Met de MIA schat een gemeente in of een besluit spanning oproept. [1]"
+
+
+def test_a_question_in_two_parts_gets_a_sentence_for_each_kind_of_fact() -> None:
+    passage = make_passage(
+        "ot.md",
+        "Het ondersteuningsteam is dag en nacht bereikbaar voor bedreigde ambtsdragers. "
+        "Het team behandelt jaarlijks ongeveer 25 zaken.",
+    )
+    meaning = {passage.chunk.chunk_id: {0: 0.90, 1: 0.84}}
+    draft = ExtractiveAnswerer(max_sentences=3).draft(
+        "Is het team 's nachts bereikbaar? En hoeveel casussen doen ze?", [passage], meaning
+    )
+    assert "dag en nacht" in draft.text and "25 zaken" in draft.text
