@@ -24,10 +24,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(180
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    """The shipped corpus, ingested through the command line (outside the test's event loop)."""
-    path = tmp_path / "data"
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped corpus, ingested once through the command line (outside the tests' event loops)."""
+    path = tmp_path_factory.mktemp("data")
     assert main(["-q", "--data-dir", str(path), "ingest", str(REPO / "knowledge")]) == 0
     return path
 
@@ -56,8 +56,8 @@ async def official_and_bot(synapse: Synapse, data_dir: Path, tmp_path: Path) -> 
         await runner.cleanup()
 
 
-async def ask(official: Official, room: str, question: str) -> str:
-    event_id = await official.say(room, question)
+async def ask(official: Official, room: str, question: str, **extra: object) -> str:
+    event_id = await official.say(room, question, **extra)
     replies = await eventually(lambda: official.replies_to(event_id), timeout=60, what="the bot's answer")
     return str(replies[0].body)
 
@@ -71,3 +71,20 @@ async def test_official_gets_cited_answers_and_an_honest_refusal(official_and_bo
 
     refusal = await ask(official, room, "Wie won de Tour de France in 2019?")
     assert "weet ik niet" in refusal and "!omo" in refusal and "[1]" not in refusal and "Bronnen" not in refusal
+
+
+async def test_in_a_thread_an_unrelated_question_after_a_topical_one_is_refused(
+    official_and_bot: tuple[Official, str],
+) -> None:
+    official, bot_id = official_and_bot
+    room = await official.room(bot_id, direct=True)
+    root = await official.say(room, "Wat is een noodverordening?")
+    first = await eventually(lambda: official.replies_to(root), timeout=60, what="the bot's answer")
+    assert "Bronnen" in str(first[0].body)
+    thread = {"m.relates_to": {"rel_type": "m.thread", "event_id": root}}
+
+    unrelated = await ask(official, room, "Wie won de Tour de France in 2019?", **thread)
+    assert "weet ik niet" in unrelated and "Bronnen" not in unrelated
+
+    followup = await ask(official, room, "En wie moet die dan bekrachtigen?", **thread)
+    assert "Bronnen" in followup and "raad" in followup.split("Bronnen")[0]
