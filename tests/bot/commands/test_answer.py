@@ -102,7 +102,7 @@ def test_eval_reports_recall_refusal_and_latency(
 def test_chat_answers_in_turn_and_stops_on_an_empty_line(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("sys.stdin", io.StringIO("Wat is een leerkring?\n\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("Wat is een noodverordening?\n\n"))
     assert main(["-q", "--data-dir", str(data_dir), "chat"]) == 0
     out = capsys.readouterr().out
     assert "Onrust-assistent" in out and "[1]" in out
