@@ -17,34 +17,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from govfaq import ROOT, onrust  # run as `python bench/report.py`: bench/ is on the path
+
 SHARED = ROOT.parent / "shared" / "eval"
 TOPICAL = "Wat is een noodverordening?"
 
 
-def onrust(data_dir: Path, *args: str) -> str:
-    proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "-q", "--data-dir", str(data_dir), *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-        cwd=ROOT,
-        check=False,
-    )
-    if proc.returncode not in (0, 1):
-        sys.exit(f"onrust {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
-    return proc.stdout
-
-
 def evaluate(data_dir: Path, questions: Path) -> dict[str, Any]:
-    return dict(json.loads(onrust(data_dir, "eval", str(questions), "--json")))
+    out, _, _ = onrust(data_dir, "eval", str(questions), "--json")
+    return dict(json.loads(out))
 
 
 def rows(name: str, summary: dict[str, Any]) -> list[str]:

@@ -133,7 +133,6 @@ def build_answerer(services: Services, *, warm: bool = True) -> AnswerPipeline:
     return AnswerPipeline(
         retriever,
         min_similarity=cfg.min_similarity,
-        min_coverage=cfg.min_coverage,
         min_lead_similarity=cfg.min_lead_similarity,
         no_overlap_margin=cfg.no_overlap_margin,
         max_passages=settings.answer.max_passages,

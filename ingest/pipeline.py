@@ -24,9 +24,10 @@ from typing import Any, Protocol
 import aiohttp
 from tqdm import tqdm
 
-from bot.adapters.chroma import StoredDocument, quotable_sentences
+from bot.adapters.chroma import StoredDocument
 from bot.config import IngestSettings
 from bot.core.models import Chunk, DocId, IngestAction, IngestEvent
+from bot.core.sentences import quotable_sentences
 from bot.errors import IngestError
 from ingest.chunking import Chunker, embedding_text
 from ingest.document import ParsedDocument
@@ -262,7 +263,7 @@ class Ingestor:
         chunk_texts = [embedding_text(c) for _, chunks, _ in pending for c in chunks]
         if not chunk_texts:
             return
-        sentences = [[text for _, text in quotable_sentences(c)] for _, chunks, _ in pending for c in chunks]
+        sentences = [[text for _, text in quotable_sentences(c.text)] for _, chunks, _ in pending for c in chunks]
         texts = chunk_texts + [text for per_chunk in sentences for text in per_chunk]
         try:
             vectors = await asyncio.to_thread(self._embedder.embed_documents, texts)

@@ -30,10 +30,10 @@ from chromadb.config import Settings as ChromaSettings
 from bot.adapters.embeddings import NamedEmbeddings
 from bot.config import StoreSettings
 from bot.core.models import Access, Chunk, ChunkId, DocId, DocumentInfo, Kind
-from bot.core.sentences import is_quotable, sentence_units
+from bot.core.sentences import quotable_sentences
 from bot.errors import ConfigError, StoreError
 
-__all__ = ["ChromaStore", "StoredDocument", "quotable_sentences"]
+__all__ = ["ChromaStore", "StoredDocument"]
 
 _BATCH = 1000
 
@@ -114,11 +114,6 @@ def _chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         section=meta.get("section"),
         page=int(page) if page is not None else None,
     )
-
-
-def quotable_sentences(chunk: Chunk) -> list[tuple[int, str]]:
-    """(position, text) of the sentences of a chunk that get a vector of their own."""
-    return [(pos, unit) for pos, unit in enumerate(sentence_units(chunk.text)) if is_quotable(unit)]
 
 
 class ChromaStore:
@@ -225,7 +220,7 @@ class ChromaStore:
     ) -> None:
         """Make `chunks` the document's only chunks: write the new ones first, then drop the rest.
 
-        `sentence_vectors[i]` holds one vector per entry of `quotable_sentences(chunks[i])`; without
+        `sentence_vectors[i]` holds one vector per entry of `quotable_sentences(chunks[i].text)`; without
         it the document gets no sentence vectors (answers then rank its sentences by words alone).
         The new rows go in before anything is removed, so a failure leaves the old version whole.
         """
@@ -258,7 +253,7 @@ class ChromaStore:
         embeddings: list[list[float]] = []
         metadatas: list[dict[str, str | int]] = []
         for chunk, chunk_vectors in zip(chunks, vectors, strict=True):
-            units = quotable_sentences(chunk) if chunk_vectors else []
+            units = quotable_sentences(chunk.text) if chunk_vectors else []
             if len(units) != len(chunk_vectors):
                 raise ValueError(f"chunk {chunk.chunk_id} has {len(units)} sentences but {len(chunk_vectors)} vectors")
             for (position, _), vector in zip(units, chunk_vectors, strict=True):

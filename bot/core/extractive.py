@@ -15,7 +15,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.core.answer_type import AnswerType, expected_type, satisfies
 from bot.core.citations import Draft
@@ -76,7 +76,12 @@ class ExtractiveAnswerer:
         ]
         if not raw:
             return Draft("", self.name)
-        weight = _rarity(raw)
+        rarity = _rarity(raw)
+        unseen = math.log(1 + len(raw) / 0.5)  # a question word no candidate has weighs most
+
+        def weight(term: str) -> float:
+            return rarity.get(term, unseen)
+
         total = sum(weight(t) for t in wanted) or 1.0
         # Without stored sentence vectors, a passage's sentences stand in with its own similarity.
         base = {p.chunk.chunk_id: p.similarity if p.similarity is not None else p.score for p in passages}
@@ -92,7 +97,7 @@ class ExtractiveAnswerer:
             return meaning(c) + _LEXICAL_WEIGHT * lexical + rank + typed + (_LEAD_BONUS if c.position == 0 else 0.0)
 
         candidates = sorted(
-            (_Candidate(c.passage_no, c.position, c.text, c.terms, c.doc_id, score(c)) for c in raw),
+            (replace(c, score=score(c)) for c in raw),
             key=lambda c: (-c.score, c.passage_no, c.position),
         )
         chosen = self._choose(candidates, wanted, _part_types(question))
@@ -151,23 +156,10 @@ def _unit_terms(unit: str, passage: Passage, position: int) -> frozenset[str]:
     return own
 
 
-def _rarity(candidates: Sequence[_Candidate]) -> _Weight:
+def _rarity(candidates: Sequence[_Candidate]) -> dict[str, float]:
+    """Inverse frequency of each word among the candidate sentences: rare words say more about a match."""
     frequency = Counter(t for c in candidates for t in c.terms)
-    n = len(candidates)
-    return _Weight(frequency, n)
-
-
-class _Weight:
-    """Inverse frequency of a word among the candidate sentences: rare words say more about a match."""
-
-    __slots__ = ("_frequency", "_n")
-
-    def __init__(self, frequency: Counter[str], n: int) -> None:
-        self._frequency = frequency
-        self._n = n
-
-    def __call__(self, term: str) -> float:
-        return math.log(1 + self._n / (self._frequency[term] or 0.5))
+    return {t: math.log(1 + len(candidates) / f) for t, f in frequency.items()}
 
 
 def _is_title(unit: str, passage: Passage) -> bool:

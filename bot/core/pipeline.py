@@ -3,14 +3,15 @@
 Refusal comes first. The answer says it does not know, cites nothing and offers escalation to the
 OMO when the best passage is not similar enough to the question (a threshold calibrated per
 embedder), when the LLM says the sources do not cover it, when the question asks for a kind of fact
-(an amount, a duration, a date, a phone number, ...) that the quoted text does not hold, or when the
-quoted text covers too few of the question's own content words.
+(an amount, a duration, a date, a phone number, ...) that the quoted text does not hold, when the
+question names a place, organisation, year or figure that no cited passage mentions, or when the best
+sentence the extractive answer would quote is a weak match.
 
 Whether a message is answerable is decided on the message itself. Only a genuine follow-up (see
-`bot.core.followup`) is searched together with the question before it, and that answer must still
-cover the follow-up's own words: an unrelated message after a topical one is refused exactly as
-when it is asked alone. An LLM that fails, times out or cites nothing valid is replaced by the
-extractive answer; that is logged, never shown as an error.
+`bot.core.followup`) is searched together with the question before it, and that answer passes the
+same checks: an unrelated message after a topical one is refused exactly as when it is asked alone.
+An LLM that fails, times out or cites nothing valid is replaced by the extractive answer; that is
+logged, never shown as an error.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from bot import prompts
 from bot.core.answer_type import expected_type, satisfies
 from bot.core.answering import PUBLIC
 from bot.core.citations import CitedText, Draft, cite
-from bot.core.evidence import coverage, evidence_terms, missing_specifics
+from bot.core.evidence import missing_specifics
 from bot.core.extractive import ExtractiveAnswerer
 from bot.core.followup import is_followup
 from bot.core.models import Access, Answer, Passage, Retrieval
@@ -75,7 +76,6 @@ class AnswerPipeline:
         *,
         min_similarity: float,
         no_overlap_margin: float = 0.0,
-        min_coverage: float = 0.0,
         min_lead_similarity: float = 0.0,
         max_passages: int = 4,
         max_sentences: int = 3,
@@ -84,7 +84,6 @@ class AnswerPipeline:
         self._retriever = retriever
         self._min_similarity = min_similarity
         self._no_overlap_margin = no_overlap_margin
-        self._min_coverage = min_coverage
         self._min_lead = min_lead_similarity
         self._max_passages = max_passages
         self._extractive = ExtractiveAnswerer(max_sentences)
@@ -141,9 +140,6 @@ class AnswerPipeline:
         missing = missing_specifics(question, cited.citations)
         if missing:
             return self._refusal(question, retrieval, f"the sources do not mention {', '.join(missing)}")
-        covered = coverage(question, evidence_terms(cited.text, cited.citations))
-        if covered < self._min_coverage:
-            return self._refusal(question, retrieval, f"the quoted text covers {covered:.0%} of the question")
         return Answer(
             question=question,
             text=cited.text,
@@ -152,7 +148,7 @@ class AnswerPipeline:
             escalation_offered=False,
             retrieved=tuple(retrieval.doc_ids()),
             generator=generator,
-            notes=(f"coverage {covered:.2f}", f"lead {lead}", f"similarity {retrieval.top_similarity}"),
+            notes=(f"lead {lead}", f"similarity {retrieval.top_similarity}"),
         )
 
     def _supported(self, retrieval: Retrieval) -> bool:

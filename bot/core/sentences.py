@@ -11,7 +11,7 @@ import re
 
 from bot.core.citations import split_sentences
 
-__all__ = ["is_quotable", "sentence_units"]
+__all__ = ["is_quotable", "quotable_sentences", "sentence_units"]
 
 _MIN_CHARS = 25
 _MAX_CHARS = 400
@@ -38,6 +38,11 @@ def is_quotable(unit: str) -> bool:
         return False
     # A short line without closing punctuation is a heading carried into the chunk, not a sentence.
     return not (len(unit) < _HEADING_CHARS and unit[-1:] not in ".!:;")
+
+
+def quotable_sentences(text: str) -> list[tuple[int, str]]:
+    """(position, text) of the quotable sentence units of `text`: the ones ingest gives a vector of their own."""
+    return [(pos, unit) for pos, unit in enumerate(sentence_units(text)) if is_quotable(unit)]
 
 
 def _plain(text: str) -> str:

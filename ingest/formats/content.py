@@ -83,18 +83,13 @@ def metadata_from_fields(fields: Mapping[str, object], source: str) -> Metadata:
     """Read `title`, `kind`, `access`, `url`, `version` (or `reviewed`, `lastmodified`, `date`) from declared fields.
 
     `sources` is a list of `{url, title, publisher}` mappings (the curated corpus declares them): the first
-    one's `url` stands in for a missing `url`, and all of them are kept in `extra["sources"]` as
-    "publisher: title <url>" joined with "; ". Every other field with a scalar value (or a list of scalars,
+    one's `url` stands in for a missing `url`. Every other field with a scalar value (or a list of scalars,
     joined with ", ") goes to `extra` as a string; nested mappings and nulls are dropped. Raises
     `IngestError(source, ...)` for a `kind` or `access` value outside the allowed set, or malformed `sources`.
     """
     version = next((v for key in _VERSION_KEYS if (v := _as_text(fields.get(key))) is not None), None)
     extra = {key: text for key, value in fields.items() if key not in _KNOWN_KEYS and (text := _as_text(value))}
     sources = _sources(fields.get("sources"), source)
-    if sources:
-        extra["sources"] = "; ".join(
-            f"{s.get('publisher', '')}: {s.get('title', '')} <{s['url']}>".lstrip(": ") for s in sources
-        )
     return Metadata(
         title=_as_text(fields.get("title")),
         kind=_as_enum(Kind, fields.get("kind"), "kind", source),
