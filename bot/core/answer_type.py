@@ -5,7 +5,9 @@ retrieve the OMO text. If that text has no phone number, quoting it is not an an
 pipeline refuses and offers escalation instead. The cues are Dutch and deliberately narrow: a
 question without one of them is never refused here. The evidence patterns ignore what only looks
 like a fact of the kind: a year or a year range ("2024-2026") is no phone number and no amount, and
-neither is an article, paragraph or list number ("artikel 175", "lid 2", "1.").
+neither is an article, paragraph or list number ("artikel 175", "lid 2", "1."). A count asks about
+something ("hoeveel leden", "hoeveel gemeenten"): then the figure must stand in a sentence that
+names what is counted, or "het forum kent drie thema's" would answer "hoeveel leden heeft het forum?".
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-__all__ = ["AnswerType", "expected_type", "satisfies"]
+from bot.core.citations import split_sentences
+
+__all__ = ["AnswerType", "counted", "expected_type", "satisfies"]
 
 
 class AnswerType(StrEnum):
@@ -24,6 +28,7 @@ class AnswerType(StrEnum):
     PENALTY = "penalty"
     DURATION = "duration"
     DATE = "date"
+    TIME = "time of day"
     NUMBER = "number"
     PERSON = "person or organisation"
 
@@ -72,11 +77,12 @@ _CUES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     (
         AnswerType.DATE,
         re.compile(
-            r"\b(welke datum|op welke dag|(tot|sinds|per|vanaf) wanneer|in welk jaar|welk jaar|hoe laat|"
+            r"\b(welke datum|op welke dag|(tot|sinds|per|vanaf) wanneer|in welk jaar|welk jaar|"
             r"wanneer (is|begint|vindt) de volgende|"
             r"wanneer (is|was|gaat|treedt|trad|komt|kwam|werd|wordt) .*\b(in werking|ingevoerd|van kracht))\b"
         ),
     ),
+    (AnswerType.TIME, re.compile(r"\b(hoe laat|om welke tijd|hoe vroeg)\b")),
     (AnswerType.NUMBER, re.compile(r"\b(hoeveel|percentage|welk aantal|hoe vaak|hoe groot is het aantal)\b")),
     (AnswerType.PERSON, re.compile(r"(^|[.?!]\s+)(en )?wie\b|\bbij wie\b|\bwelke (organisatie|instantie)\b")),
 )
@@ -100,11 +106,36 @@ _EVIDENCE: dict[AnswerType, re.Pattern[str]] = {
         rf"\b(\d+|{_NUMBER_WORDS}|een|enkele|paar)\s+({_UNITS})\b|\bonbepaalde tijd\b|\bdirect\b|\bonmiddellijk\b"
     ),
     AnswerType.DATE: re.compile(rf"\b(19|20)\d\d\b|\b({_MONTHS}|{_DAYS})\b|\b\d{{1,2}}[-/]\d{{1,2}}[-/]\d{{2,4}}\b"),
+    AnswerType.TIME: re.compile(
+        r"\b\d{1,2}[.:]\d{2}\b|\bom \d{1,2} uur\b|\bmiddernacht\b|\b's (ochtends|middags|avonds)\b"
+    ),
     AnswerType.NUMBER: re.compile(rf"\d|\b({_NUMBER_WORDS})\b|%|\bprocent\b|\bmeeste\b|\bgeen enkele?\b"),
     AnswerType.PERSON: re.compile(rf"(?i:\b({_ROLES})\b)|(?<=[a-z,] )[A-Z][\w-]+"),
 }
 # Kinds whose evidence must not come from years, year ranges or article and list numbers.
 _FIGURES = frozenset({AnswerType.PHONE, AnswerType.AMOUNT, AnswerType.DURATION, AnswerType.NUMBER})
+
+
+_COUNTED = re.compile(r"\bhoeveel\s+(?:extra\s+|nieuwe\s+)?([a-zà-ÿ][\w'-]{2,})(?:\s+([a-zà-ÿ][\w'-]{2,}))?")
+# Words after "hoeveel" that are no thing counted: money and time have their own evidence, people are
+# counted under many names ("500 aanhoudingen", "dertig demonstranten"), the rest are verbs.
+_NOT_COUNTED = frozenset(
+    {"geld", "euro", "subsidie", "budget", "tijd", "keer", "dagen", "uur", "uren", "weken", "maanden", "jaar"}
+    | {"jaren", "procent", "kost", "kosten", "is", "zijn", "heeft", "hebben", "mag", "moet", "mogen", "moeten"}
+    | {"wordt", "worden", "krijgt", "krijg", "krijgen", "kan", "kunnen", "van", "er", "mensen", "personen"}
+    | {"was", "waren", "werd", "werden", "gaat", "gaan", "doet", "doen", "komt", "komen", "staan", "zitten", "had"}
+)
+
+
+def counted(question: str) -> str | None:
+    """What a "hoeveel ..." question counts ("leden" in "hoeveel leden heeft het forum?"), if anything."""
+    match = _COUNTED.search(question.lower())
+    if match is None:
+        return None
+    first, second = match.groups()
+    # "hoeveel zelfverklaarde soevereinen": an inflected adjective stands before the noun.
+    word = second if first.endswith("e") and second and second not in _NOT_COUNTED else first
+    return None if word in _NOT_COUNTED else word
 
 
 def expected_type(question: str) -> AnswerType | None:
@@ -113,10 +144,17 @@ def expected_type(question: str) -> AnswerType | None:
     return next((kind for kind, cue in _CUES if cue.search(text)), None)
 
 
-def satisfies(kind: AnswerType | None, answer_text: str) -> bool:
-    """Whether the text (its `[n]` markers aside) holds a fact of the asked kind; any text satisfies None."""
+def satisfies(kind: AnswerType | None, answer_text: str, about: str | None = None) -> bool:
+    """Whether the text (its `[n]` markers aside) holds a fact of the asked kind; any text satisfies None.
+
+    With `about` (see `counted`), a figure counts only in a sentence that also holds that word's stem.
+    """
     if kind is None:
         return True
+    if about is not None and kind is AnswerType.NUMBER:
+        # The word's first letters, so "gemeenten" meets "gemeente" and "soevereinen" "soevereine".
+        prefix = about[: max(4, len(about) - 2)]
+        return any(prefix in s.lower() and satisfies(kind, s) for s in split_sentences(answer_text))
     text = _MARKER.sub(" ", answer_text)
     if kind is not AnswerType.PERSON:
         text = text.lower()

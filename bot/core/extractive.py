@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from bot.core.answer_type import AnswerType, expected_type, satisfies
+from bot.core.answer_type import AnswerType, counted, expected_type, satisfies
 from bot.core.citations import Draft
 from bot.core.models import ChunkId, Passage
 from bot.core.sentences import is_quotable, sentence_units
@@ -68,6 +68,7 @@ class ExtractiveAnswerer:
         similarity = similarity or {}
         wanted = set(terms(question))
         asked = expected_type(question)
+        about = counted(question)
         raw = [
             _Candidate(no, pos, unit, _unit_terms(unit, passage, pos), str(passage.doc.doc_id))
             for no, passage in enumerate(passages, start=1)
@@ -93,7 +94,7 @@ class ExtractiveAnswerer:
         def score(c: _Candidate) -> float:
             lexical = sum(weight(t) for t in c.terms & wanted) / total
             rank = _RANK_WEIGHT * (1.0 - min(c.passage_no - 1, 3) / 3)
-            typed = _TYPE_BONUS if asked is not None and satisfies(asked, c.text) else 0.0
+            typed = _TYPE_BONUS if asked is not None and satisfies(asked, c.text, about) else 0.0
             return meaning(c) + _LEXICAL_WEIGHT * lexical + rank + typed + (_LEAD_BONUS if c.position == 0 else 0.0)
 
         candidates = sorted(

@@ -22,11 +22,18 @@ _REFERRING = re.compile(
     r"eraan|erbij|zo'n|zoiets|zulke|hij|zij|ze|hem|haar|hun|dan|diegene|hetzelfde|datzelfde)\b",
     re.IGNORECASE,
 )
-_SHORT_WORDS = 12
+# "dit weekend", "deze week": a demonstrative that points at a time, not back into the conversation.
+_DEICTIC_TIME = re.compile(
+    r"\b(dit|deze|die|dat)\s+(weekend|week|jaar|maand|moment|keer|avond|ochtend|middag|nacht|zomer|winter|"
+    r"najaar|voorjaar)\b",
+    re.IGNORECASE,
+)
+_SHORT_WORDS = 15
 
 
 def is_followup(message: str) -> bool:
     """True when `message` reads as a continuation of the conversation rather than a question of its own."""
     if _CONTINUATION.match(message):
         return True
-    return len(message.split()) <= _SHORT_WORDS and bool(_REFERRING.search(message))
+    pointing = _REFERRING.search(_DEICTIC_TIME.sub(" ", message))
+    return len(message.split()) <= _SHORT_WORDS and pointing is not None

@@ -22,10 +22,10 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from bot import prompts
-from bot.core.answer_type import expected_type, satisfies
+from bot.core.answer_type import counted, expected_type, satisfies
 from bot.core.answering import PUBLIC
 from bot.core.citations import CitedText, Draft, cite
-from bot.core.evidence import missing_specifics
+from bot.core.evidence import missing_specifics, shares_words
 from bot.core.extractive import ExtractiveAnswerer
 from bot.core.followup import is_followup
 from bot.core.models import Access, Answer, Passage, Retrieval
@@ -135,8 +135,10 @@ class AnswerPipeline:
         if lead is not None and lead < self._min_lead:
             return self._refusal(question, retrieval, f"the best sentence is a weak match ({lead:.3f})")
         asked = expected_type(question)
-        if not satisfies(asked, cited.text):
+        if not satisfies(asked, cited.text, counted(question)):
             return self._refusal(question, retrieval, f"the quoted text holds no {asked}")
+        if context is not None and asked is None and not shares_words(question, cited.text, cited.citations):
+            return self._refusal(question, retrieval, "the follow-up shares no word with what would be quoted")
         missing = missing_specifics(question, cited.citations)
         if missing:
             return self._refusal(question, retrieval, f"the sources do not mention {', '.join(missing)}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.answer_type import AnswerType, expected_type, satisfies
+from bot.core.answer_type import AnswerType, counted, expected_type, satisfies
 
 pytestmark = pytest.mark.unit
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.unit
         ("Hoe lang mag een bestuurlijke ophouding duren?", AnswerType.DURATION),
         ("Hoeveel tijd van tevoren moet ik een demonstratie melden?", AnswerType.DURATION),
         ("Wanneer is de volgende leerkring?", AnswerType.DATE),
-        ("Hoe laat begint het overleg?", AnswerType.DATE),
+        ("Hoe laat begint het overleg?", AnswerType.TIME),
         ("Sinds wanneer is doxing strafbaar?", AnswerType.DATE),
         ("Wie beslist over een noodverordening?", AnswerType.PERSON),
         # "wanneer" mostly means "in which case": not a request for a date
@@ -74,6 +74,18 @@ def test_evidence_of_each_kind() -> None:
     assert satisfies(AnswerType.DURATION, "Het bevel geldt ten hoogste drie maanden. [1]")
     assert not satisfies(AnswerType.DURATION, "Het bevel geldt in de hele gemeente. [1]")
     assert satisfies(AnswerType.DATE, "Op 12 maart. [1]") and not satisfies(AnswerType.DATE, "Binnenkort. [1]")
+    assert satisfies(AnswerType.TIME, "De vergadering begint om 19.30 uur. [1]")
+    assert not satisfies(AnswerType.TIME, "Op zondag gelden extra regels voor geluid. [1]")
     assert satisfies(AnswerType.PERSON, "Dat beslist de burgemeester. [1]")
     assert not satisfies(AnswerType.PERSON, "dat gebeurt zo snel mogelijk. [1]")
     assert satisfies(None, "Wat dan ook.")
+
+
+def test_a_count_needs_a_figure_beside_what_is_counted() -> None:
+    assert counted("Hoeveel leden heeft het forum?") == "leden"
+    assert counted("Om hoeveel zelfverklaarde soevereinen gaat het?") == "soevereinen"
+    assert counted("Hoeveel mensen zijn er opgepakt?") is None and counted("met hoeveel waren ze?") is None
+    text = "Het forum kent drie thema's. [1] Het forum heeft leden uit alle gemeenten. [1]"
+    assert not satisfies(AnswerType.NUMBER, text, "leden")
+    assert satisfies(AnswerType.NUMBER, "Het forum heeft ruim 400 leden. [1]", "leden")
+    assert satisfies(AnswerType.NUMBER, "Er doen 25 gemeenten mee. [1]", "gemeenten")

@@ -1,0 +1,38 @@
+"""Which messages read as follow-ups: only those may borrow the question before them."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.followup import is_followup
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "En hoe lang mag dat dan duren?",
+        "oké, en hoe lang mogen we die beelden dan bewaren?",
+        "Maar wie beslist daarover?",
+        "hoe lang mag zo'n bevel dan gelden, en kan ik het daarna verlengen?",
+        "Geldt dat ook voor raadsleden?",
+    ],
+)
+def test_elliptic_or_referring_messages_are_followups(message: str) -> None:
+    assert is_followup(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Wie won de Tour de France in 2019?",
+        "wat voor weer wordt het morgen in Utrecht?",
+        "Hoe warm wordt het dit weekend aan zee?",  # "dit" points at a time, not back into the conversation
+        "Wat is het verschil tussen een noodbevel en een noodverordening?",
+        "Welke maatregelen kan de burgemeester nemen als een demonstratie die niet is aangemeld uit de hand "
+        "dreigt te lopen bij het gemeentehuis?",
+    ],
+)
+def test_questions_of_their_own_are_not(message: str) -> None:
+    assert not is_followup(message)
