@@ -15,8 +15,6 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from bot.core.citations import split_sentences
-
 __all__ = ["AnswerType", "counted", "expected_type", "satisfies"]
 
 
@@ -30,6 +28,7 @@ class AnswerType(StrEnum):
     DATE = "date"
     TIME = "time of day"
     NUMBER = "number"
+    NAME = "person's name"
     PERSON = "person or organisation"
 
 
@@ -84,6 +83,13 @@ _CUES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     ),
     (AnswerType.TIME, re.compile(r"\b(hoe laat|om welke tijd|hoe vroeg)\b")),
     (AnswerType.NUMBER, re.compile(r"\b(hoeveel|percentage|welk aantal|hoe vaak|hoe groot is het aantal)\b")),
+    (
+        AnswerType.NAME,
+        re.compile(
+            r"\b(hoe heet|wie is (de|het) (huidige )?(voorzitter|directeur|coördinator|contactpersoon|woordvoerder|"
+            r"moderator)|wie (zit|zitten) (er )?in|wie modereert|wie leidt)\b"
+        ),
+    ),
     (AnswerType.PERSON, re.compile(r"(^|[.?!]\s+)(en )?wie\b|\bbij wie\b|\bwelke (organisatie|instantie)\b")),
 )
 
@@ -110,6 +116,8 @@ _EVIDENCE: dict[AnswerType, re.Pattern[str]] = {
         r"\b\d{1,2}[.:]\d{2}\b|\bom \d{1,2} uur\b|\bmiddernacht\b|\b's (ochtends|middags|avonds)\b"
     ),
     AnswerType.NUMBER: re.compile(rf"\d|\b({_NUMBER_WORDS})\b|%|\bprocent\b|\bmeeste\b|\bgeen enkele?\b"),
+    # Two capitalised words, perhaps with "van", "de", "der" between: "Jan de Vries", "Ahmed Marcouch".
+    AnswerType.NAME: re.compile(r"\b[A-Z][a-zà-ÿ]+\s+(?:(?:van|de|der|den|ter|ten|op)\s+){0,3}[A-Z][a-zà-ÿ]+"),
     AnswerType.PERSON: re.compile(rf"(?i:\b({_ROLES})\b)|(?<=[a-z,] )[A-Z][\w-]+"),
 }
 # Kinds whose evidence must not come from years, year ranges or article and list numbers.
@@ -152,11 +160,14 @@ def satisfies(kind: AnswerType | None, answer_text: str, about: str | None = Non
     if kind is None:
         return True
     if about is not None and kind is AnswerType.NUMBER:
-        # The word's first letters, so "gemeenten" meets "gemeente" and "soevereinen" "soevereine".
-        prefix = about[: max(4, len(about) - 2)]
-        return any(prefix in s.lower() and satisfies(kind, s) for s in split_sentences(answer_text))
+        # The figure within two words of what is counted ("65 procent van de burgemeesters", "400 leden");
+        # the word's first letters, so "gemeenten" meets "gemeente" and "soevereinen" "soevereine".
+        prefix = re.escape(about[: max(4, len(about) - 2)])
+        figure = rf"(\d[\d.,]*|{_NUMBER_WORDS})(\s*%|\s+procent)?"
+        near = re.compile(rf"\b{figure}\s+(\S+\s+){{0,2}}{prefix}|\b{prefix}\w*\s+(\S+\s+){{0,2}}{figure}")
+        return bool(near.search(_NOT_A_FIGURE.sub(" ", _MARKER.sub(" ", answer_text).lower())))
     text = _MARKER.sub(" ", answer_text)
-    if kind is not AnswerType.PERSON:
+    if kind not in (AnswerType.PERSON, AnswerType.NAME):
         text = text.lower()
     if kind in _FIGURES:
         text = _NOT_A_FIGURE.sub(" ", text)

@@ -85,7 +85,15 @@ def test_a_count_needs_a_figure_beside_what_is_counted() -> None:
     assert counted("Hoeveel leden heeft het forum?") == "leden"
     assert counted("Om hoeveel zelfverklaarde soevereinen gaat het?") == "soevereinen"
     assert counted("Hoeveel mensen zijn er opgepakt?") is None and counted("met hoeveel waren ze?") is None
-    text = "Het forum kent drie thema's. [1] Het forum heeft leden uit alle gemeenten. [1]"
+    text = "Het forum kent drie thema's en heeft leden uit alle gemeenten. [1]"
     assert not satisfies(AnswerType.NUMBER, text, "leden")
     assert satisfies(AnswerType.NUMBER, "Het forum heeft ruim 400 leden. [1]", "leden")
     assert satisfies(AnswerType.NUMBER, "Er doen 25 gemeenten mee. [1]", "gemeenten")
+
+
+def test_a_question_for_someone_by_name_needs_a_name() -> None:
+    assert expected_type("Hoe heet de voorzitter van het OMO?") is AnswerType.NAME
+    assert expected_type("Wie zitten er in het OMO-team?") is AnswerType.NAME
+    assert expected_type("Wie beslist over een noodbevel?") is AnswerType.PERSON
+    assert satisfies(AnswerType.NAME, "Het team wordt geleid door Jan de Vries. [1]")
+    assert not satisfies(AnswerType.NAME, "Het OMO is een netwerk van de VNG en het Rijk. [1]")
