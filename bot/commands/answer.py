@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.core.answering import EVERYONE, PUBLIC
 from bot.core.evaluation import EvalResult, Scoreboard, is_right, load_questions
 from bot.core.models import Answer
+from bot.core.omo_request import asks_for_omo
 
 __all__ = ["answer_json", "register"]
 
@@ -90,6 +91,9 @@ async def run_ask(args: argparse.Namespace, settings: Settings) -> int:
         limit = settings.answer.max_question_chars
         print(prompts.render("too_long.nl.j2", length=len(question), limit=limit), file=sys.stderr)
         return 2
+    if asks_for_omo(question) and not args.json:
+        print(prompts.render("omo_terminal.nl.j2"))
+        return 0
     async with open_services(settings) as services:
         if not await _has_knowledge(services, settings):
             return 1
@@ -134,6 +138,9 @@ async def run_chat(args: argparse.Namespace, settings: Settings) -> int:
                 break
             if question.lower() in ("!help", "help", "?"):
                 print(prompts.render("chat_help.nl.j2"), end="\n\n")
+                continue
+            if asks_for_omo(question) or question.lower() == "!omo":
+                print(prompts.render("omo_terminal.nl.j2"), end="\n\n")
                 continue
             if len(question) > settings.answer.max_question_chars:
                 print(prompts.render("too_long.nl.j2", length=len(question), limit=settings.answer.max_question_chars))

@@ -1,7 +1,8 @@
 """OMO escalation, orchestrated: intake (Matrix dialogue, Teams form), case creation, the team's commands.
 
 `EscalationService.handle(msg)` returns True when the message was about the OMO (an `!omo` command,
-an `omo*` card action, or an answer in a running intake dialogue) and has been dealt with. Case
+an `omo*` card action, a request in words such as "ik wil graag hulp van het OMO", which is first
+confirmed, or an answer in a running intake dialogue) and has been dealt with. Case
 changes go through `CaseStore` together with their outbox messages; the service then only pokes the
 outbox. Case details go only to the OMO room and the requester's private chat; where a request began
 in a shared room, that room hears the reference alone. Logs name references and ids, never content.
@@ -35,7 +36,8 @@ from bot.core.escalation import (
     parse_ref,
 )
 from bot.core.escalation_ports import AnswerLookup, CaseNotFound, CaseStore, Outgoing, PrivateChats, StoredDialogue
-from bot.core.intake import Limits, advance, check_form, is_cancel, start
+from bot.core.intake import Limits, Step, advance, check_form, is_cancel, offer, start, yes_or_no
+from bot.core.omo_request import asks_for_omo
 
 __all__ = ["EscalationService"]
 
@@ -100,13 +102,19 @@ class EscalationService:
             else:
                 await self._team_command(msg, rest)
             return True
-        if msg.is_private:
-            stored = await self._store.dialogue(msg.ref.channel, msg.sender)
-            if stored is not None and stored.conversation_id == msg.ref.conversation_id:
-                if text.startswith("!") and not is_cancel(text):
-                    return False  # another command; the dialogue waits
+        stored = await self._store.dialogue(msg.ref.channel, msg.sender)
+        if stored is not None and stored.conversation_id == msg.ref.conversation_id:
+            if stored.dialogue.step is Step.OFFER:
+                if await self._answer_offer(msg, stored):
+                    return True
+            elif text.startswith("!") and not is_cancel(text):
+                return False  # another command; the dialogue waits
+            else:
                 await self._continue(msg, stored)
                 return True
+        if not text.startswith("!") and asks_for_omo(text):
+            await self._offer(msg)
+            return True
         return False
 
     async def _action(self, msg: IncomingMessage, action: Action) -> bool:
@@ -125,6 +133,30 @@ class EscalationService:
 
     async def _reply(self, to: ConversationRef, reply: TextReply | FormReply) -> None:
         await self._channels[to.channel].send(to, reply)
+
+    async def _offer(self, msg: IncomingMessage) -> None:
+        """Ask whether to start an intake: a button where the channel has buttons, "ja" in words everywhere."""
+        ref = msg.ref
+        answer_id = await self._answers.last_answer_id(ref.channel, ref.conversation_id)
+        stored = StoredDialogue(ref.channel, msg.sender, ref.conversation_id, ref.conversation_id, answer_id, offer())
+        await self._store.save_dialogue(stored, self._clock())
+        button = Button(labels()["buttons"]["start"], Action("omo", {"answer_id": answer_id or ""}))
+        text = prompts.render("omo_offer.nl.j2", private=msg.is_private)
+        await self._reply(ref, TextReply(text, buttons=(button,)))
+        log.info("omo: intake offered on %s", ref.channel)
+
+    async def _answer_offer(self, msg: IncomingMessage, stored: StoredDialogue) -> bool:
+        """ "ja" starts the intake, "nee" says nothing is sent; anything else lets the offer lapse (False)."""
+        accepted = yes_or_no(msg.text)
+        await self._store.drop_dialogue(stored.channel, stored.user_id)
+        if accepted is None:
+            return False
+        if accepted:
+            await self._start(msg, answer_id=stored.answer_id)
+        else:
+            await self._reply(msg.ref, _text("omo_offer_declined.nl.j2"))
+            log.info("omo: intake offer declined on %s", stored.channel)
+        return True
 
     async def _start(self, msg: IncomingMessage, answer_id: str | None) -> None:
         channel, origin = msg.ref.channel, msg.ref.conversation_id

@@ -5,12 +5,14 @@ values) and the dialogue after it; it never does I/O, so the caller stores the n
 replying and a restart or a second instance continues where the user was. A dialogue ends `done`
 (confirmed with "ja": build the case from `request`) or `cancelled` ("stop", "!stop", "annuleer" at
 any step, or "nee" at the confirmation). Invalid answers repeat the question with an error and
-change nothing.
+change nothing. A request in words ("ik wil graag hulp van het OMO") first stores an `offer()`: the
+dialogue only begins when the user answers it with `yes_or_no` → True.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -26,15 +28,19 @@ __all__ = [
     "advance",
     "check_form",
     "is_cancel",
+    "offer",
     "start",
+    "yes_or_no",
 ]
 
 CANCEL_WORDS = frozenset({"stop", "!stop", "annuleer", "!annuleer"})
-_YES = frozenset({"ja", "j", "yes", "ok", "akkoord"})
+_YES = frozenset({"ja", "j", "yes", "ok", "oké", "akkoord", "graag"})
 _NO = frozenset({"nee", "n", "no"})
+_SHORT = 3  # "ja graag", "nee dank je": a yes or no may carry a word or two
 
 
 class Step(StrEnum):
+    OFFER = "offer"  # asked whether to start at all; not part of the intake's order
     MUNICIPALITY = "municipality"
     KIND = "kind"
     URGENCY = "urgency"
@@ -81,6 +87,23 @@ def is_cancel(text: str) -> bool:
     return text.strip().lower() in CANCEL_WORDS
 
 
+def yes_or_no(text: str) -> bool | None:
+    """True for "ja" ("ja, graag"), False for "nee" ("nee, dank je"), None for anything else."""
+    words = re.sub(r"[^\w\s]", " ", text.lower()).split()
+    if not words or len(words) > _SHORT:
+        return None
+    if words[0] in _YES:
+        return True
+    if words[0] in _NO:
+        return False
+    return None
+
+
+def offer() -> Dialogue:
+    """The pending question "shall I start an intake?" before a dialogue begins."""
+    return Dialogue(Step.OFFER)
+
+
 def start() -> Outcome:
     """A fresh dialogue and its first question."""
     return _ask(Dialogue())
@@ -119,12 +142,12 @@ def advance(dialogue: Dialogue, text: str, limits: Limits = Limits()) -> Outcome
     step = dialogue.step
     value: str | None
     if step is Step.CONFIRM:
-        answer = text.strip().lower().rstrip(".!")
-        if answer in _YES:
+        confirmed = yes_or_no(text)
+        if confirmed is None:
+            return _ask(dialogue, "yes_no")
+        if confirmed:
             return Outcome(None, "", done=True)
-        if answer in _NO:
-            return Outcome(None, "omo_cancelled.nl.j2", cancelled=True)
-        return _ask(dialogue, "yes_no")
+        return Outcome(None, "omo_cancelled.nl.j2", cancelled=True)
     if step is Step.KIND:
         value = _choice(text, KINDS)
         if value is None:

@@ -101,7 +101,8 @@ async def test_request_in_direct_chat_to_closure(synapse: Synapse, tmp_path: Pat
             question = await official.say(dm, "Wat is de MIA?")
             await eventually(lambda: official.replies_to(question), what="the answer")
             steps = [
-                ("!omo", "Over welke gemeente"),
+                ("Ik wil graag hulp van het OMO", "Wil je dat ik je vraag doorzet"),
+                ("ja", "Over welke gemeente"),
                 ("Utrecht", "Om wat voor situatie"),
                 ("1", "Hoe dringend"),
                 ("1", "Beschrijf de situatie"),

@@ -95,7 +95,10 @@ async def test_button_form_notification_and_team_buttons(db: AsyncEngine) -> Non
         assert await bot.post(message_activity(connector.url, "!omo lijst", mention=True, **team)) == 202  # type: ignore[arg-type]
         await wait_in(connector, OMO, "geen open verzoeken")
 
-        assert await bot.post(message_activity(connector.url, value={"action": "omo", "answer_id": ""})) == 202
+        assert await bot.post(message_activity(connector.url, "Ik wil graag hulp van het OMO", activity_id="1")) == 202
+        offer = card(await wait_in(connector, PERSONAL, "Wil je dat ik je vraag doorzet"))
+        (start,) = [a["data"] for a in offer["actions"] if a["title"] == "Ja, zet mijn vraag door"]
+        assert await bot.post(message_activity(connector.url, value=start, activity_id="1b")) == 202
         form_post = await wait_in(connector, PERSONAL, "Vul de velden in")
         form = card(form_post)
         inputs = {item["id"]: item for item in form["body"][1:]}

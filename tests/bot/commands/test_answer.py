@@ -127,6 +127,17 @@ def test_chat_refuses_an_unrelated_question_after_a_topical_one_and_answers_a_fo
     assert "omo@minbzk.nl" in replies[4]
 
 
+def test_asking_for_the_omo_in_words_in_the_terminal_says_how_to_reach_it(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    turns = ["Ik wil graag hulp van het OMO", "Wat doet het OMO?"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(turns) + "\n\n"))
+    assert main(["-q", "--data-dir", str(data_dir), "chat"]) == 0
+    replies = re.split(r"(?m)^> ", capsys.readouterr().out)[1:]
+    assert "kan ik je vraag niet doorzetten" in replies[0] and "omo@minbzk.nl" in replies[0]
+    assert "Bronnen:" in replies[1]
+
+
 def test_chat_ends_at_once_on_ctrl_c(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupted(prompt: str = "") -> str:
         raise KeyboardInterrupt

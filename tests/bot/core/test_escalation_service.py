@@ -219,6 +219,52 @@ async def test_teams_form_and_card_buttons(world: World) -> None:
     assert "opgepakt" in dm[-3] and "Bel ons." in dm[-2] and "afgesloten" in dm[-1]
 
 
+async def test_request_in_words_is_confirmed_then_becomes_the_intake(world: World) -> None:
+    assert await world.say("Ik wil graag hulp van het OMO")
+    offer = world.matrix.sent[-1][1]
+    assert isinstance(offer, TextReply) and "Wil je dat ik je vraag doorzet" in offer.text
+    assert [b.action.name for b in offer.buttons] == ["omo"]
+    assert await world.say("Ja, graag")
+    assert "Over welke gemeente" in world.texts("!dm")[-1]
+    for answer in ["Utrecht", "1", "2", "Spanning rond de opvang.", "06-1", "ja"]:
+        assert await world.say(answer)
+    (case,) = await world.store.list_cases()
+    assert case.request.municipality == "Utrecht" and case.answer_id == "a1"
+
+
+async def test_declined_or_ignored_offer_starts_nothing(world: World) -> None:
+    assert await world.say("kan ik iemand van het OMO spreken?")
+    assert await world.say("nee")
+    assert "ik zet niets door" in world.texts("!dm")[-1]
+    assert not await world.say("ja")  # the offer is gone: "ja" is an ordinary message again
+    assert await world.say("graag escaleren")
+    assert not await world.say("Wat is een noodbevel?")  # another question: the offer lapses, the question is answered
+    assert not await world.say("ja")
+    assert await world.store.list_cases() == []
+
+
+async def test_question_about_the_omo_is_left_to_be_answered(world: World) -> None:
+    assert not await world.say("Wat doet het OMO?")
+    assert world.matrix.sent == []
+
+
+async def test_request_in_words_in_a_shared_room_moves_to_private(world: World) -> None:
+    assert await world.say("Ik wil graag hulp van het OMO", room="!gedeeld", private=False)
+    assert "noem mij daarbij" in world.texts("!gedeeld")[-1]
+    assert await world.say("ja", room="!gedeeld", private=False)
+    assert "privébericht" in world.texts("!gedeeld")[-1]
+    assert "Over welke gemeente" in world.texts("!dm")[-1]
+
+
+async def test_request_in_words_on_teams_gets_the_form(world: World) -> None:
+    assert await world.say("Ik wil een mens spreken", room="19:dm", channel="teams")
+    offer = world.teams.sent[-1][1]
+    assert isinstance(offer, TextReply) and offer.buttons[0].action.name == "omo"
+    assert await world.say("ja", room="19:dm", channel="teams")
+    form = world.teams.sent[-1][1]
+    assert isinstance(form, FormReply) and form.fields[0].name == "municipality"
+
+
 async def test_urgent_unclaimed_case_is_announced_again_once(world: World) -> None:
     await fill_dialogue(world)
     await world.say("ja")
