@@ -1,72 +1,107 @@
-"""Calibrate the refusal threshold (`retrieval.min_similarity`) on the project's own questions.
+"""Calibrate the two refusal thresholds together: `retrieval.min_similarity` and `retrieval.min_lead_similarity`.
 
-Ingests `knowledge/` into a scratch data dir, retrieves for every line of `bench/questions/knowledge.jsonl`
-and prints, per category (answerable, off-topic, not-covered), the refusal rate at candidate thresholds,
-and the highest threshold that refuses at most `--max-false-refusal` of the answerable questions.
-Run again whenever the embedder, the prefixes, the chunking or the corpus change.
+Every question is answered once with both thresholds off, so only the other refusal rules (answer type,
+names, gaps, ...) refuse; each answer records the top passage similarity and the lead sentence's. The
+grid then shows, per pair of thresholds, what the pipeline would do: answerable questions answered
+right, wrongly refused, and unanswerable (off-topic, not covered) questions refused. The sets are
+`bench/questions/knowledge.jsonl` over `knowledge/` (ingested into `--data-dir`), and the domain-dev
+set over its own documents when `bench/report.py` has built `.bench/domain-dev`. Follow-ups are left
+out: they are asked twice (with and without context) and the grid cannot replay that. The output is
+a Markdown report, also written to `bench/calibration.md`. Run again whenever the embedder, the
+chunking, the refusal rules or the corpus change.
 
-    python bench/calibrate.py [--data-dir .bench/knowledge] [--max-false-refusal 0.10]
+    python bench/calibrate.py [--data-dir .bench/knowledge]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.app import build_answerer, open_services
-from bot.config import load_settings
-from bot.core.answering import PUBLIC
+from bot.config import Settings, load_settings
+from bot.core.evaluation import Question, is_right, load_questions
 from ingest.loaders import LoadOptions
 from ingest.pipeline import Ingestor
 
 ROOT = Path(__file__).resolve().parent.parent
+DEV = ROOT.parent / "shared" / "eval" / "domain-dev" / "questions.jsonl"
+TOP = [0.80, 0.81, 0.82, 0.825, 0.83, 0.84]
+LEAD = [0.0, 0.82, 0.83, 0.835, 0.84, 0.845, 0.85]
 
 
-async def similarities(data_dir: Path, questions: list[dict[str, str]]) -> dict[str, list[tuple[float, str]]]:
-    settings = load_settings(data_dir=data_dir)
-    by_category: dict[str, list[tuple[float, str]]] = defaultdict(list)
+@dataclass(frozen=True)
+class Outcome:
+    question: Question
+    top: float
+    lead: float
+    refused: bool  # by a rule other than the two thresholds
+    right: bool  # right when answered (answerable) or refused (unanswerable)
+
+
+def _unthresholded(settings: Settings) -> Settings:
+    retrieval = settings.retrieval.model_copy(update={"min_similarity": 0.0, "min_lead_similarity": 0.0})
+    return settings.model_copy(update={"retrieval": retrieval})
+
+
+def _note(notes: tuple[str, ...], name: str) -> float:
+    return next((float(n.split()[-1]) for n in notes if n.startswith(name) and n.split()[-1] != "None"), 0.0)
+
+
+async def outcomes(data_dir: Path, questions: list[Question], ingest: bool) -> list[Outcome]:
+    settings = _unthresholded(load_settings(data_dir=data_dir))
+    out: list[Outcome] = []
     async with open_services(settings) as services:
-        ingestor = Ingestor(services.store, services.embeddings, services.ingest_log, settings.ingest)
-        await ingestor.run([str(ROOT / "knowledge")], options=LoadOptions())
+        if ingest:
+            ingestor = Ingestor(services.store, services.embeddings, services.ingest_log, settings.ingest)
+            await ingestor.run([str(ROOT / "knowledge")], options=LoadOptions())
         answerer = build_answerer(services)
-        retriever = answerer.retriever
         for q in questions:
-            retrieval = await retriever.retrieve(q["question"], PUBLIC)
-            by_category[q.get("category", q.get("kind", "answerable"))].append(
-                (retrieval.top_similarity or 0.0, q["question"])
-            )
-    return by_category
+            answer = await answerer.answer(q.question)
+            top, lead = _note(answer.notes, "similarity"), _note(answer.notes, "lead")
+            out.append(Outcome(q, top, lead, not answer.confident, is_right(q, answer)))
+    return out
+
+
+def grid(name: str, results: list[Outcome]) -> list[str]:
+    answerable = [r for r in results if r.question.kind == "answerable"]
+    others = [r for r in results if r.question.kind == "unanswerable"]
+    lines = [
+        f"### {name}: {len(answerable)} answerable, {len(others)} unanswerable",
+        "",
+        "| min_similarity | min_lead_similarity | answerable right | answerable refused | unanswerable refused |",
+        "|---|---|---|---|---|",
+    ]
+    for top in TOP:
+        for lead in LEAD:
+
+            def refused(r: Outcome, top: float = top, lead: float = lead) -> bool:
+                return r.refused or r.top < top or r.lead < lead
+
+            right = sum(r.right and not refused(r) for r in answerable)
+            wrongly = sum(refused(r) for r in answerable)
+            held = sum(refused(r) for r in others)
+            lines.append(f"| {top:.3f} | {lead:.3f} | {right} | {wrongly} | {held} |")
+    return [*lines, ""]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".bench" / "knowledge")
-    parser.add_argument("--questions", type=Path, default=ROOT / "bench" / "questions" / "knowledge.jsonl")
-    parser.add_argument("--max-false-refusal", type=float, default=0.10)
-    parser.add_argument("--show", action="store_true", help="list every question with its similarity")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "calibration.md")
     args = parser.parse_args()
-    questions = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
-    sims = asyncio.run(similarities(args.data_dir, questions))
-
-    thresholds = [round(0.70 + i * 0.005, 3) for i in range(41)]
-    print(f"{'threshold':>9} " + " ".join(f"{c:>12}" for c in sorted(sims)))
-    for t in thresholds:
-        rates = [sum(s < t for s, _ in sims[c]) / len(sims[c]) for c in sorted(sims)]
-        print(f"{t:>9.3f} " + " ".join(f"{r:>12.2f}" for r in rates))
-    answerable = sorted(s for s, _ in sims.get("answerable", []))
-    allowed = int(args.max_false_refusal * len(answerable))
-    best = answerable[allowed] if answerable else 0.0
-    print(f"\nhighest threshold refusing at most {args.max_false_refusal:.0%} of answerable questions: {best:.4f}")
-    for category in sorted(sims):
-        refused = sum(s < best for s, _ in sims[category]) / len(sims[category])
-        print(f"  {category:12} refused {refused:.2f} (n={len(sims[category])})")
-    if args.show:
-        for category in sorted(sims):
-            for s, q in sorted(sims[category]):
-                print(f"{category:12} {s:.4f} {q}")
+    single = [q for q in load_questions(ROOT / "bench" / "questions" / "knowledge.jsonl") if not q.first]
+    report = ["# Refusal thresholds", "", "Written by `python bench/calibrate.py`.", ""]
+    report += grid("knowledge/ + bench/questions/knowledge.jsonl", asyncio.run(outcomes(args.data_dir, single, True)))
+    dev_dir = ROOT / ".bench" / "domain-dev"
+    if DEV.exists() and dev_dir.exists():
+        dev = [q for q in load_questions(DEV) if not q.first]
+        report += grid("domain-dev (its own documents)", asyncio.run(outcomes(dev_dir, dev, False)))
+    text = "\n".join(report)
+    args.out.write_text(text + "\n", encoding="utf-8")
+    print(text)
 
 
 if __name__ == "__main__":

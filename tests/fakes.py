@@ -56,19 +56,23 @@ class FakeRetriever:
         *,
         similarity_of: Callable[[str], float] | None = None,
         sentence_similarity: Mapping[ChunkId, Mapping[int, float]] | None = None,
+        part_similarity: Sequence[Mapping[ChunkId, Mapping[int, float]]] = (),
     ) -> None:
         self.passages = list(passages)
         self.questions: list[str] = []
+        self.parts: list[tuple[str, ...]] = []
         self._similarity_of = similarity_of
         self._sentence_similarity = dict(sentence_similarity or {})
+        self._part_similarity = tuple(part_similarity)
 
-    async def retrieve(self, question: str, access: frozenset[Access]) -> Retrieval:
+    async def retrieve(self, question: str, access: frozenset[Access], parts: Sequence[str] = ()) -> Retrieval:
         self.questions.append(question)
+        self.parts.append(tuple(parts))
         visible = tuple(p for p in self.passages if p.doc.access in access)
         top = max((p.similarity or 0.0 for p in visible), default=None)
         if self._similarity_of is not None:
             top = self._similarity_of(question)
-        return Retrieval(question, visible, top, self._sentence_similarity)
+        return Retrieval(question, visible, top, self._sentence_similarity, self._part_similarity)
 
 
 class FakeChatModel:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
+from bot.core.text import STOPWORDS
+
 __all__ = ["AnswerType", "counted", "expected_type", "satisfies"]
 
 
@@ -29,6 +31,8 @@ class AnswerType(StrEnum):
     TIME = "time of day"
     NUMBER = "number"
     NAME = "person's name"
+    PLACE = "place name"
+    MINISTRY = "ministry"
     PERSON = "person or organisation"
 
 
@@ -58,7 +62,7 @@ _CUES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     (
         AnswerType.AMOUNT,
         re.compile(
-            r"\b(hoeveel (extra )?(geld|euro|subsidie|budget)|kost|kosten|boete|boetes|budget|"
+            r"\b(hoeveel (extra )?(geld|euro|subsidie|budget)|kost|kosten|(?<!hoeveel )boetes?|budget|"
             r"bedrag|hoe duur|vergoeding hoog|hoe hoog is de (boete|vergoeding|subsidie))\b"
         ),
     ),
@@ -86,10 +90,15 @@ _CUES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     (
         AnswerType.NAME,
         re.compile(
-            r"\b(hoe heet|wie is (de|het) (huidige )?(voorzitter|directeur|coördinator|contactpersoon|woordvoerder|"
-            r"moderator)|wie (zit|zitten) (er )?in|wie modereert|wie leidt)\b"
+            r"\b(hoe heet|wie is (\w+ ){0,3}(de|het) (huidige )?(voorzitter|directeur|coördinator|contactpersoon|"
+            r"woordvoerder|moderator)|wie (zit|zitten) (er )?(allemaal )?in|wie modereert|wie leidt)\b"
         ),
     ),
+    (
+        AnswerType.PLACE,
+        re.compile(r"\b(in )?welke (gemeente|gemeenten|stad|steden|plaats|plaatsen|provincies?|wijk)\b"),
+    ),
+    (AnswerType.MINISTRY, re.compile(r"\bwelke? (ministerie|ministeries|departement|departementen)\b")),
     (AnswerType.PERSON, re.compile(r"(^|[.?!]\s+)(en )?wie\b|\bbij wie\b|\bwelke (organisatie|instantie)\b")),
 )
 
@@ -118,10 +127,28 @@ _EVIDENCE: dict[AnswerType, re.Pattern[str]] = {
     AnswerType.NUMBER: re.compile(rf"\d|\b({_NUMBER_WORDS})\b|%|\bprocent\b|\bmeeste\b|\bgeen enkele?\b"),
     # Two capitalised words, perhaps with "van", "de", "der" between: "Jan de Vries", "Ahmed Marcouch".
     AnswerType.NAME: re.compile(r"\b[A-Z][a-zà-ÿ]+\s+(?:(?:van|de|der|den|ter|ten|op)\s+){0,3}[A-Z][a-zà-ÿ]+"),
+    # One capitalised word after a lower-case word or comma ("in Heerlen", "de raad van Roosendaal").
+    AnswerType.PLACE: re.compile(r"(?<=[a-zà-ÿ,] )[A-Z][a-zà-ÿ]+(?:[- ][A-Z][a-zà-ÿ]+)*"),
+    AnswerType.MINISTRY: re.compile(
+        r"(?i:\bministerie|\bminister\b|\bdepartement)|\b(BZK|JenV|J&V|SZW|OCW|VWS|EZK|LNV|IenW|AZ|BuZa|Defensie)\b"
+    ),
     AnswerType.PERSON: re.compile(rf"(?i:\b({_ROLES})\b)|(?<=[a-z,] )[A-Z][\w-]+"),
 }
 # Kinds whose evidence must not come from years, year ranges or article and list numbers.
 _FIGURES = frozenset({AnswerType.PHONE, AnswerType.AMOUNT, AnswerType.DURATION, AnswerType.NUMBER})
+
+
+_ADJECTIVE = re.compile(r"(lijke|ische|se|ige|ele|ale|are|ere)$")  # Nederlandse, Maatschappelijke, Openbare
+
+
+def _holds_new_name(text: str, question: str, kind: AnswerType) -> bool:
+    """A name (`kind`'s evidence) none of whose words is the question's, a function word or an adjective."""
+    given = {w.lower() for w in re.findall(r"\w+", question)}
+    for match in _EVIDENCE[kind].finditer(text):
+        words = re.findall(r"[A-Z][a-zà-ÿ]+", match.group(0))
+        if not any(w.lower() in given or w.lower() in STOPWORDS or _ADJECTIVE.search(w) for w in words):
+            return True
+    return False
 
 
 _COUNTED = re.compile(r"\bhoeveel\s+(?:extra\s+|nieuwe\s+)?([a-zà-ÿ][\w'-]{2,})(?:\s+([a-zà-ÿ][\w'-]{2,}))?")
@@ -152,13 +179,17 @@ def expected_type(question: str) -> AnswerType | None:
     return next((kind for kind, cue in _CUES if cue.search(text)), None)
 
 
-def satisfies(kind: AnswerType | None, answer_text: str, about: str | None = None) -> bool:
+def satisfies(kind: AnswerType | None, answer_text: str, about: str | None = None, question: str = "") -> bool:
     """Whether the text (its `[n]` markers aside) holds a fact of the asked kind; any text satisfies None.
 
     With `about` (see `counted`), a figure counts only in a sentence that also holds that word's stem.
+    A name asked for is a new one: not made of the `question`'s own words, and not an organisation's
+    name of adjective and noun ("Maatschappelijke Onrust").
     """
     if kind is None:
         return True
+    if kind in (AnswerType.NAME, AnswerType.PLACE):
+        return _holds_new_name(_MARKER.sub(" ", answer_text), question, kind)
     if about is not None and kind is AnswerType.NUMBER:
         # The figure within two words of what is counted ("65 procent van de burgemeesters", "400 leden");
         # the word's first letters, so "gemeenten" meets "gemeente" and "soevereinen" "soevereine".
@@ -167,7 +198,7 @@ def satisfies(kind: AnswerType | None, answer_text: str, about: str | None = Non
         near = re.compile(rf"\b{figure}\s+(\S+\s+){{0,2}}{prefix}|\b{prefix}\w*\s+(\S+\s+){{0,2}}{figure}")
         return bool(near.search(_NOT_A_FIGURE.sub(" ", _MARKER.sub(" ", answer_text).lower())))
     text = _MARKER.sub(" ", answer_text)
-    if kind not in (AnswerType.PERSON, AnswerType.NAME):
+    if kind not in (AnswerType.PERSON, AnswerType.MINISTRY):
         text = text.lower()
     if kind in _FIGURES:
         text = _NOT_A_FIGURE.sub(" ", text)

@@ -6,8 +6,11 @@ or a figure: "hoeveel boa's heeft Tilburg" is not answered by a text about boa's
 granted ("Nederland", "Rijksoverheid") are no such hinge, and a name followed by its abbreviation
 ("Basisregistratie Personen (BRP)") is found when the abbreviation is. A follow-up searched together
 with the question before it must still share a word with what it quotes (`shares_words`), or the
-earlier question would carry an unrelated message. Words are compared as Dutch stems; a word counts
-as found when a stem in the evidence starts with it or it with the stem ("Utrechtse" meets "Utrecht").
+earlier question would carry an unrelated message. A fact of the kind asked for must be about what
+the question names: "het telefoonnummer van het OMO" is not answered by the NGB's number quoted from
+a text that never mentions the OMO (`typed_off_subject`). Words are compared as Dutch stems; a word
+counts as found when a stem in the evidence starts with it or it with the stem ("Utrechtse" meets
+"Utrecht").
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from bot.core.answer_type import AnswerType, satisfies
 from bot.core.models import Citation
 from bot.core.text import terms
 
-__all__ = ["missing_specifics", "shares_words"]
+__all__ = ["admits_gap", "missing_specifics", "shares_words", "typed_off_subject"]
 
 _MIN_PREFIX = 4
 # A name (a capitalised word of five letters or more that does not start a sentence; shorter ones are
@@ -28,22 +32,77 @@ _SPECIFIC = re.compile(r"(?<=[\w,] )[A-Z][\w']{4,}\b(?!-)|\b\d{2,}\b")
 _TAKEN_FOR_GRANTED = frozenset(
     {"nederland", "nederlandse", "nederlanders", "rijksoverheid", "kabinet", "europese", "europa", "tweede", "eerste"}
 )
+# A sentence that says the sources are silent ("de gebruikte bronnen noemen geen datum", "de VNG-pagina
+# somt die actielijnen niet op"): quoted as the answer, it is an honest "dat weet ik niet".
+_GAP = re.compile(
+    r"\b(bronnen|bron|pagina|website)\s+(\S+\s+){0,3}(noem\w*|vermeld\w*|geven|geeft|bevat\w*|zeggen|zegt|somt)\s+"
+    r"(\S+\s+){0,4}(geen|niets|niet)\b|\bin de (gebruikte |genoemde )?bronnen\s+(\S+\s+){0,2}(niet|geen)\b",
+    re.IGNORECASE,
+)
+_CLAUSE = re.compile(r";\s*|,\s*maar\s+|:\s+|\s*\[\d+\]\s*")
+# A law by its name: "de Wet tijdelijk huisverbod" is not answered from a text about another law.
+_LAW = re.compile(r"\bWet\s+([a-zà-ÿ][\w-]+(?:\s+[a-zà-ÿ][\w-]+)?)")
+_ACRONYM = re.compile(r"\b[A-Z]{3,6}\b")
+_QUOTED = re.compile(r"(.+?)\s*\[(\d+)\](?:\s+|$)", re.DOTALL)
 _ABBREVIATED = re.compile(r"((?:[A-Z][\w']+\s+){1,4})\(([A-Z][A-Za-z]{1,9})\)")
 
 
 def missing_specifics(question: str, citations: Iterable[Citation]) -> list[str]:
-    """The names, figures and years of the question that none of the cited passages holds."""
+    """The names, figures, years and law names of the question that none of the cited passages holds."""
     found = _passage_terms(citations, with_text=True)
     for names, abbreviation in _ABBREVIATED.findall(question):
         if _found(terms(abbreviation)[0], found):
             question = question.replace(names, " ")
-    missing = []
+    missing = [law for law in _LAW.findall(question) if not all(_found(stem, found) for stem in terms(law))]
     for word in _SPECIFIC.findall(question):
         stems = terms(word)
         if word.lower() in _TAKEN_FOR_GRANTED or not stems:
             continue
         if not any(_found(stem, found) for stem in stems):
             missing.append(word)
+    return missing
+
+
+def admits_gap(text: str, kind: AnswerType | None, about: str | None, question: str) -> bool:
+    """Whether the first quoted sentence says the sources do not hold the answer, and nothing else does.
+
+    "De agenda onderscheidt zeven actielijnen, maar de pagina somt ze niet op" still answers "hoeveel
+    actielijnen?": the fact asked for (`kind`) stands in the text outside the admission.
+    """
+    first = _QUOTED.match(text)
+    if first is None or not _GAP.search(first.group(1)):
+        return False
+    if kind is None:
+        return True
+    rest = " ".join(clause for clause in _CLAUSE.split(text) if not _GAP.search(clause))
+    return not satisfies(kind, rest, about, question)
+
+
+def typed_off_subject(
+    question: str, kind: AnswerType, about: str | None, text: str, citations: Iterable[Citation]
+) -> list[str]:
+    """The names and acronyms of the question that no passage holding a fact of `kind` mentions.
+
+    Empty when some quoted sentence of that kind comes from a passage that names them all (or the
+    question names nothing).
+    """
+    subjects = [
+        w
+        for w in dict.fromkeys([*_ACRONYM.findall(question), *_SPECIFIC.findall(question)])
+        if not w.isdigit() and w.lower() not in _TAKEN_FOR_GRANTED and terms(w)
+    ]
+    if not subjects:
+        return []
+    passages = {c.ref: c for c in citations}
+    missing: list[str] = list(subjects)
+    for sentence, ref in _QUOTED.findall(text):
+        cited = passages.get(int(ref))
+        if cited is None or not satisfies(kind, sentence, about, question):
+            continue
+        found = _passage_terms([cited], with_text=True)
+        unmet = [w for w in subjects if not any(_found(stem, found) for stem in terms(w))]
+        if len(unmet) < len(missing):
+            missing = unmet
     return missing
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from bot.core.answer_type import AnswerType, counted, expected_type, satisfies
 from bot.core.citations import Draft
 from bot.core.models import ChunkId, Passage
+from bot.core.question_parts import question_parts
 from bot.core.sentences import is_quotable, sentence_units
 from bot.core.text import terms
 
@@ -32,9 +33,23 @@ _TYPE_BONUS = 0.04  # the sentence holds the kind of fact asked for (a figure, a
 _FOLLOW_MARGIN = 0.05  # an extra sentence scores at most this much below the lead
 _OTHER_DOC_MARGIN = 0.02  # ... and at most this much when it comes from another document
 _PART_MARGIN = 0.08  # a sentence answering another part of the question may score this much below the lead
+_PART_COVERED = 0.005  # a part counts as answered by a chosen sentence this close to the part's best one
+_PART_FLOOR = 0.06  # the best sentence for a part is quoted only this close to the lead's own similarity
 _REPEAT_OVERLAP = 0.6
 _SHORT_CHARS = 80
 _FIGURE = re.compile(r"\d")
+# A section that lists sources ("Waar vind ik meer informatie?", "Bronnen") answers only a question for them:
+# its titles ("VNG: 6 miljoen nodig voor ...") would otherwise pass for facts.
+_SOURCES_SECTION = re.compile(
+    r"^(waar vind ik meer (informatie|over)|meer informatie|meer lezen|verder lezen|lees meer|bronnen|bron|"
+    r"bronvermelding|literatuur|referenties|zie ook|links|gebruikte bronnen)\b",
+    re.IGNORECASE,
+)
+_ASKS_FOR_SOURCES = re.compile(
+    r"\b(meer informatie|meer lezen|nalezen|verder lezen|waar (vind|lees) ik|bronn?e?n?|link|website|url|pdf|"
+    r"publicatie|documentatie)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +60,7 @@ class _Candidate:
     terms: frozenset[str]
     doc_id: str
     score: float = 0.0
+    parts: tuple[float, ...] = ()  # similarity to each part of a question that asks several things
 
 
 class ExtractiveAnswerer:
@@ -60,20 +76,23 @@ class ExtractiveAnswerer:
         question: str,
         passages: Sequence[Passage],
         similarity: Mapping[ChunkId, Mapping[int, float]] | None = None,
+        part_similarity: Sequence[Mapping[ChunkId, Mapping[int, float]]] = (),
     ) -> Draft:
         """The lead sentence and its companions, each followed by its passage's `[n]`; empty text if none fits.
 
-        A sentence that holds the kind of fact the question asks for (`expected_type`) is preferred.
+        A sentence that holds the kind of fact the question asks for (`expected_type`) is preferred. With
+        `part_similarity` (a question in several parts), a part no chosen sentence answers gets its own.
         """
         similarity = similarity or {}
         wanted = set(terms(question))
         asked = expected_type(question)
         about = counted(question)
+        sources = bool(_ASKS_FOR_SOURCES.search(question))
         raw = [
             _Candidate(no, pos, unit, _unit_terms(unit, passage, pos), str(passage.doc.doc_id))
             for no, passage in enumerate(passages, start=1)
             for pos, unit in enumerate(sentence_units(passage.text))
-            if is_quotable(unit) and not _is_title(unit, passage)
+            if is_quotable(unit) and not _is_title(unit, passage) and (sources or not _lists_sources(passage))
         ]
         if not raw:
             return Draft("", self.name)
@@ -94,57 +113,79 @@ class ExtractiveAnswerer:
         def score(c: _Candidate) -> float:
             lexical = sum(weight(t) for t in c.terms & wanted) / total
             rank = _RANK_WEIGHT * (1.0 - min(c.passage_no - 1, 3) / 3)
-            typed = _TYPE_BONUS if asked is not None and satisfies(asked, c.text, about) else 0.0
+            typed = _TYPE_BONUS if asked is not None and satisfies(asked, c.text, about, question) else 0.0
             return meaning(c) + _LEXICAL_WEIGHT * lexical + rank + typed + (_LEAD_BONUS if c.position == 0 else 0.0)
 
+        def parts(c: _Candidate) -> tuple[float, ...]:
+            chunk_id = passages[c.passage_no - 1].chunk.chunk_id
+            return tuple(by_part.get(chunk_id, {}).get(c.position, 0.0) for by_part in part_similarity)
+
         candidates = sorted(
-            (replace(c, score=score(c)) for c in raw),
+            (replace(c, score=score(c), parts=parts(c)) for c in raw),
             key=lambda c: (-c.score, c.passage_no, c.position),
         )
-        chosen = self._choose(candidates, wanted, _part_types(question))
+        chosen = self._choose(candidates, wanted, question, meaning(candidates[0]))
         text = " ".join(f"{_as_sentence(c.text)} [{c.passage_no}]" for c in chosen)
         return Draft(text, self.name, lead_similarity=meaning(chosen[0]))
 
-    def _choose(self, ranked: list[_Candidate], wanted: set[str], parts: list[AnswerType]) -> list[_Candidate]:
+    def _choose(
+        self, ranked: list[_Candidate], wanted: set[str], question: str, lead_meaning: float
+    ) -> list[_Candidate]:
         lead = ranked[0]
         chosen = [lead]
         covered = set(lead.terms & wanted)
-        # A question in parts ("... 's nachts bellen? En hoeveel zaken per jaar?") gets a sentence per
-        # kind of fact it asks for, when the lead does not already hold it.
-        for kind in parts:
-            if len(chosen) >= self._max_sentences or any(satisfies(kind, c.text) for c in chosen):
-                continue
-            best = next((c for c in ranked if c.score >= lead.score - _PART_MARGIN and satisfies(kind, c.text)), None)
-            if best is not None and best not in chosen:
-                chosen.append(best)
-                covered |= best.terms & wanted
+
+        def take(c: _Candidate | None) -> None:
+            if c is None or len(chosen) >= self._max_sentences or c in chosen or any(_repeats(c, k) for k in chosen):
+                return
+            chosen.append(c)
+            covered.update(c.terms & wanted)
+
+        # A question that asks several things gets, for each part no chosen sentence answers, the
+        # sentence closest to that part in meaning, if it is about as close as the lead is to the whole.
+        for part in range(len(lead.parts)):
+            closest = _closest(ranked, part, lead.doc_id)
+            answered = any(k.parts[part] >= closest.parts[part] - _PART_COVERED for k in chosen)
+            if not answered and closest.parts[part] >= lead_meaning - _PART_FLOOR:
+                take(closest)
+        # ... and a sentence per kind of fact it asks for ("... 's nachts bellen? En hoeveel zaken per
+        # jaar?"), when no chosen sentence holds it yet.
+        for kind in _part_types(question):
+            if not any(satisfies(kind, c.text, question=question) for c in chosen):
+                take(
+                    next(
+                        (
+                            c
+                            for c in ranked
+                            if c.score >= lead.score - _PART_MARGIN and satisfies(kind, c.text, question=question)
+                        ),
+                        None,
+                    )
+                )
         if len(lead.text) < _SHORT_CHARS:
             # A short lead ("De Maatschappelijke Impact Afweging.") is explained by the sentence after it.
-            after = next(
-                (c for c in ranked if (c.passage_no, c.position) == (lead.passage_no, lead.position + 1)), None
-            )
-            if after is not None:
-                chosen.append(after)
-                covered |= after.terms & wanted
+            take(next((c for c in ranked if (c.passage_no, c.position) == (lead.passage_no, lead.position + 1)), None))
         for c in ranked[1:]:
-            if len(chosen) >= self._max_sentences:
-                break
             margin = _FOLLOW_MARGIN if c.doc_id == lead.doc_id else _OTHER_DOC_MARGIN
-            if c in chosen or c.score < lead.score - margin or any(_repeats(c, k) for k in chosen):
+            if c.score < lead.score - margin:
                 continue
             new_words = (c.terms & wanted) - covered
             new_figure = bool(_FIGURE.search(c.text)) and not any(_FIGURE.search(k.text) for k in chosen)
             if new_words or new_figure:
-                chosen.append(c)
-                covered |= new_words
+                take(c)
         # The lead first; companions from its passage keep their order, others follow.
         rest = sorted(chosen[1:], key=lambda c: (c.passage_no != lead.passage_no, c.passage_no, c.position))
         return [lead, *rest]
 
 
+def _closest(ranked: Sequence[_Candidate], part: int, doc_id: str) -> _Candidate:
+    """The sentence closest in meaning to one part of the question, preferring the lead's document."""
+    return max(ranked, key=lambda c: c.parts[part] - (0.0 if c.doc_id == doc_id else _OTHER_DOC_MARGIN))
+
+
 def _part_types(question: str) -> list[AnswerType]:
-    """The kinds of fact asked for by each part of a question of several sentences, in order, once each."""
-    kinds = [expected_type(part) for part in re.split(r"[?]+|\.\s", question)]
+    """The kinds of fact asked for by each part of a question that asks several things, in order, once each."""
+    kinds = [expected_type(part) for part in question_parts(question)]
     return list(dict.fromkeys(k for k in kinds if k is not None))
 
 
@@ -161,6 +202,11 @@ def _rarity(candidates: Sequence[_Candidate]) -> dict[str, float]:
     """Inverse frequency of each word among the candidate sentences: rare words say more about a match."""
     frequency = Counter(t for c in candidates for t in c.terms)
     return {t: math.log(1 + len(candidates) / f) for t, f in frequency.items()}
+
+
+def _lists_sources(passage: Passage) -> bool:
+    section = passage.chunk.section or ""
+    return bool(_SOURCES_SECTION.search(section.rsplit(" > ", 1)[-1]))
 
 
 def _is_title(unit: str, passage: Passage) -> bool:

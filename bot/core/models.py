@@ -106,12 +106,15 @@ class Retrieval:
 
     `sentence_similarity[chunk_id][position]` is the cosine of the question to that sentence of a top
     passage (positions as `bot.core.sentences.sentence_units` counts them); empty without sentence vectors.
+    `part_similarity` holds the same per part of a question that asks several things (one mapping per
+    part, in order; empty for a single question).
     """
 
     question: str
     passages: tuple[Passage, ...]
     top_similarity: float | None = None
     sentence_similarity: Mapping[ChunkId, Mapping[int, float]] = field(default_factory=dict)
+    part_similarity: tuple[Mapping[ChunkId, Mapping[int, float]], ...] = ()
 
     def doc_ids(self) -> list[DocId]:
         """Documents in rank order, duplicates removed."""

@@ -22,13 +22,14 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from bot import prompts
-from bot.core.answer_type import counted, expected_type, satisfies
+from bot.core.answer_type import AnswerType, counted, expected_type, satisfies
 from bot.core.answering import PUBLIC
 from bot.core.citations import CitedText, Draft, cite
-from bot.core.evidence import missing_specifics, shares_words
+from bot.core.evidence import admits_gap, missing_specifics, shares_words, typed_off_subject
 from bot.core.extractive import ExtractiveAnswerer
 from bot.core.followup import is_followup
 from bot.core.models import Access, Answer, Passage, Retrieval
+from bot.core.question_parts import question_parts
 from bot.core.retrieval import Retriever
 from bot.core.text import terms
 from bot.errors import GenerationError
@@ -67,6 +68,17 @@ class LLMAnswerer:
         return Draft(reply.replace(DECLINE_TOKEN, "").strip(), self.name, declined=declined)
 
 
+def _unmet_type(question: str, text: str) -> AnswerType | None:
+    """The kind of fact asked for that `text` does not hold; a question in parts needs one part answered."""
+    unmet: AnswerType | None = None
+    for part in question_parts(question) or [question]:
+        kind = expected_type(part)
+        if satisfies(kind, text, counted(part), question):
+            return None
+        unmet = unmet or kind
+    return unmet
+
+
 class AnswerPipeline:
     """Implements `Answerer`. Cheap to construct; the retriever's indexes load on first use or in warm-up."""
 
@@ -103,7 +115,7 @@ class AnswerPipeline:
         return await self._attempt(question, question, access, None)
 
     async def _attempt(self, question: str, search_text: str, access: frozenset[Access], context: str | None) -> Answer:
-        retrieval = await self._retriever.retrieve(search_text, access)
+        retrieval = await self._retriever.retrieve(search_text, access, question_parts(question))
         if not question or not self._supported(retrieval):
             return self._refusal(question, retrieval, "weak evidence")
         passages = retrieval.passages[: self._max_passages]
@@ -126,7 +138,7 @@ class AnswerPipeline:
                     log.warning("LLM reply had no valid citation, using the extractive answer")
                     cited = None
         if cited is None:
-            draft = self._extractive.draft(question, passages, retrieval.sentence_similarity)
+            draft = self._extractive.draft(question, passages, retrieval.sentence_similarity, retrieval.part_similarity)
             cited = cite(draft, passages)
             lead = draft.lead_similarity
             generator = self._extractive.name
@@ -134,9 +146,15 @@ class AnswerPipeline:
             return self._refusal(question, retrieval, "no citable sentence")
         if lead is not None and lead < self._min_lead:
             return self._refusal(question, retrieval, f"the best sentence is a weak match ({lead:.3f})")
-        asked = expected_type(question)
-        if not satisfies(asked, cited.text, counted(question)):
-            return self._refusal(question, retrieval, f"the quoted text holds no {asked}")
+        asked, about = expected_type(question), counted(question)
+        if admits_gap(cited.text, asked, about, question):
+            return self._refusal(question, retrieval, "the sources say they do not hold the answer")
+        unmet = _unmet_type(question, cited.text)
+        if unmet is not None:
+            return self._refusal(question, retrieval, f"the quoted text holds no {unmet}")
+        off_subject = typed_off_subject(question, asked, about, cited.text, cited.citations) if asked else []
+        if off_subject:
+            return self._refusal(question, retrieval, f"the {asked} quoted is not about {', '.join(off_subject)}")
         if context is not None and asked is None and not shares_words(question, cited.text, cited.citations):
             return self._refusal(question, retrieval, "the follow-up shares no word with what would be quoted")
         missing = missing_specifics(question, cited.citations)

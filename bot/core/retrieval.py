@@ -12,7 +12,7 @@ The indexes are synchronous; `retrieve` runs them in a worker thread.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Literal, Protocol
 
@@ -45,7 +45,7 @@ class LexicalIndex(Protocol):
 
 
 class Retriever(Protocol):
-    async def retrieve(self, question: str, access: frozenset[Access]) -> Retrieval: ...
+    async def retrieve(self, question: str, access: frozenset[Access], parts: Sequence[str] = ()) -> Retrieval: ...
 
 
 class HybridRetriever:
@@ -74,14 +74,17 @@ class HybridRetriever:
         self._weight = bm25_weight
         self._evidence_k = evidence_k
 
-    async def retrieve(self, question: str, access: frozenset[Access]) -> Retrieval:
-        """Search in a worker thread; store failures become `RetrievalError`."""
+    async def retrieve(self, question: str, access: frozenset[Access], parts: Sequence[str] = ()) -> Retrieval:
+        """Search in a worker thread; store failures become `RetrievalError`.
+
+        `parts` (see `bot.core.question_parts`) are compared with the top passages' sentences one by one.
+        """
         try:
-            return await asyncio.to_thread(self.retrieve_sync, question, access)
+            return await asyncio.to_thread(self.retrieve_sync, question, access, parts)
         except StoreError as exc:
             raise RetrievalError(f"search failed: {exc}") from exc
 
-    def retrieve_sync(self, question: str, access: frozenset[Access]) -> Retrieval:
+    def retrieve_sync(self, question: str, access: frozenset[Access], parts: Sequence[str] = ()) -> Retrieval:
         if self._mode == "bm25":
             assert self._lexical is not None
             hits = self._lexical.search(question, self._top_k, access)
@@ -96,23 +99,14 @@ class HybridRetriever:
             assert self._lexical is not None
             lexical_hits = self._lexical.search(question, self._candidates, access)
             retrieval = self._fuse(question, vector, dense_hits, lexical_hits)
-        return replace(retrieval, sentence_similarity=self._sentence_similarity(vector, retrieval.passages))
-
-    def _sentence_similarity(
-        self, vector: Sequence[float], passages: Sequence[Passage]
-    ) -> dict[ChunkId, dict[int, float]]:
-        assert self._dense is not None
-        stored = self._dense.sentence_vectors([p.chunk.chunk_id for p in passages[: self._evidence_k]])
-        query = _unit(np.asarray(vector, dtype=np.float32))
-        out: dict[ChunkId, dict[int, float]] = {}
-        for cid, by_position in stored.items():
-            positions = sorted(by_position)
-            matrix = np.asarray([by_position[p] for p in positions], dtype=np.float32)
-            norms = np.linalg.norm(matrix, axis=1)
-            norms[norms == 0] = 1.0
-            scores = (matrix @ query) / norms
-            out[cid] = {p: float(s) for p, s in zip(positions, scores, strict=True)}
-        return out
+        stored = self._dense.sentence_vectors([p.chunk.chunk_id for p in retrieval.passages[: self._evidence_k]])
+        matrices = {cid: _sentence_matrix(by_position) for cid, by_position in stored.items()}
+        by_part = [self._dense.embed_query(part) for part in parts] if len(parts) > 1 and matrices else []
+        return replace(
+            retrieval,
+            sentence_similarity=_cosines(matrices, vector),
+            part_similarity=tuple(_cosines(matrices, v) for v in by_part),
+        )
 
     def _fuse(
         self,
@@ -146,6 +140,25 @@ class HybridRetriever:
         top = tuple(scored[: self._top_k])
         similarities = [p.similarity for p in scored if p.similarity is not None]
         return Retrieval(question, top, max(similarities) if similarities else None)
+
+
+def _sentence_matrix(by_position: Mapping[int, Sequence[float]]) -> tuple[list[int], np.ndarray]:
+    """A passage's sentence positions and their unit vectors as rows."""
+    positions = sorted(by_position)
+    matrix = np.asarray([by_position[p] for p in positions], dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return positions, matrix / norms
+
+
+def _cosines(
+    matrices: Mapping[ChunkId, tuple[list[int], np.ndarray]], vector: Sequence[float]
+) -> dict[ChunkId, dict[int, float]]:
+    query = _unit(np.asarray(vector, dtype=np.float32))
+    return {
+        cid: {p: float(s) for p, s in zip(positions, matrix @ query, strict=True)}
+        for cid, (positions, matrix) in matrices.items()
+    }
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

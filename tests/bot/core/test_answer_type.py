@@ -97,3 +97,29 @@ def test_a_question_for_someone_by_name_needs_a_name() -> None:
     assert expected_type("Wie beslist over een noodbevel?") is AnswerType.PERSON
     assert satisfies(AnswerType.NAME, "Het team wordt geleid door Jan de Vries. [1]")
     assert not satisfies(AnswerType.NAME, "Het OMO is een netwerk van de VNG en het Rijk. [1]")
+
+
+def test_a_name_asked_for_is_a_new_one_not_an_organisation_or_the_questions_own() -> None:
+    question = "Wie is bij de VNG de contactpersoon voor maatschappelijke onrust?"
+    assert expected_type(question) is AnswerType.NAME
+    assert not satisfies(
+        AnswerType.NAME, "Het Forum Maatschappelijke Onrust is een forum van de VNG. [1]", question=question
+    )
+    assert satisfies(AnswerType.NAME, "Contactpersoon is Hugo de Jonge. [1]", question=question)
+    assert not satisfies(AnswerType.NAME, "Hugo de Jonge leidt het.", question="Wat doet Hugo de Jonge?")
+
+
+def test_which_municipality_asks_for_a_place_and_which_ministry_for_a_ministry() -> None:
+    assert expected_type("In welke gemeente werd het gemeentehuis bestormd?") is AnswerType.PLACE
+    assert satisfies(AnswerType.PLACE, "Dat gebeurde in Steenbergen. [1]", question="In welke gemeente?")
+    assert not satisfies(AnswerType.PLACE, "Een groep azc-tegenstanders had zich verzameld. [1]")
+    assert expected_type("Welk ministerie financiert de agenda?") is AnswerType.MINISTRY
+    assert satisfies(AnswerType.MINISTRY, "Het ministerie van BZK betaalt mee. [1]")
+    assert satisfies(AnswerType.MINISTRY, "De VNG krijgt geld van SZW. [1]")
+    assert not satisfies(AnswerType.MINISTRY, "De Vereniging van Nederlandse Gemeenten maakte het plan. [1]")
+
+
+def test_how_many_fines_is_a_count_not_an_amount() -> None:
+    assert expected_type("Hoeveel boetes zijn er uitgedeeld?") is AnswerType.NUMBER
+    assert counted("Hoeveel boetes zijn er uitgedeeld?") == "boetes"
+    assert expected_type("Welke boete staat erop?") is AnswerType.AMOUNT

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.evidence import missing_specifics, shares_words
+from bot.core.answer_type import AnswerType
+from bot.core.evidence import admits_gap, missing_specifics, shares_words, typed_off_subject
 from bot.core.models import Citation
 from tests.fakes import make_passage
 
@@ -37,3 +38,33 @@ def test_a_followup_must_share_a_word_with_what_would_be_quoted() -> None:
     passages = cited("De gemeenteraad moet de noodverordening bekrachtigen.", title="Noodverordening artikel 176")
     assert shares_words("En wie moet die dan bekrachtigen?", "De raad bekrachtigt haar. [1]", passages)
     assert not shares_words("Hoe warm wordt het aan zee?", "De raad bekrachtigt haar. [1]", passages)
+
+
+def test_a_law_named_in_the_question_must_be_in_the_passages() -> None:
+    about_172a = cited("Een gebiedsverbod op grond van artikel 172a duurt hoogstens 24 maanden.")
+    question = "Hoeveel dagen mag een huisverbod volgens de Wet tijdelijk huisverbod duren?"
+    assert missing_specifics(question, about_172a) == ["tijdelijk huisverbod"]
+    wom = cited("De Wet openbare manifestaties regelt de kennisgeving.")
+    assert missing_specifics("Wat regelt de Wet openbare manifestaties?", wom) == []
+
+
+def test_a_sentence_that_says_the_sources_are_silent_is_no_answer() -> None:
+    gap = "De agenda onderscheidt zeven actielijnen, maar de VNG-pagina somt die actielijnen niet op. [1]"
+    assert admits_gap(gap, None, None, "Wat houden de actielijnen in?")
+    assert not admits_gap(gap, AnswerType.NUMBER, "actielijnen", "Hoeveel actielijnen heeft de agenda?")
+    dated = "Een verbod bestaat nog niet; de gebruikte bronnen noemen geen datum (stand februari 2026). [1]"
+    assert admits_gap(dated, AnswerType.DATE, None, "Per welke datum gaat het verbod in?")
+    then = f"{dated} Op overtreding staat hechtenis van ten hoogste twee maanden. [2]"
+    assert not admits_gap(then, AnswerType.PENALTY, None, "Wat staat erop?")
+    assert not admits_gap("Je hoeft de vaktermen uit de bronnen niet te kennen. [1]", None, None, "Hoe vraag ik?")
+
+
+def test_a_fact_of_the_kind_asked_must_come_from_a_passage_about_what_is_named() -> None:
+    ngb = Citation(1, make_passage("ngb", "Het piket van het NGB is dag en nacht bereikbaar: 06 - 2940 1416."))
+    text = "Het piket van het NGB is dag en nacht bereikbaar: 06 - 2940 1416. [1]"
+    question = "Wat is het telefoonnummer van het OMO?"
+    assert typed_off_subject(question, AnswerType.PHONE, None, text, [ngb]) == ["OMO"]
+    omo = Citation(
+        1, make_passage("omo", "Het OMO is in een crisis via het piket van het NGB bereikbaar: 06 - 2940 1416.")
+    )
+    assert typed_off_subject(question, AnswerType.PHONE, None, text, [omo]) == []

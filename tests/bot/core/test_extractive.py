@@ -115,3 +115,29 @@ def test_a_question_in_two_parts_gets_a_sentence_for_each_kind_of_fact() -> None
         "Is het team 's nachts bereikbaar? En hoeveel casussen doen ze?", [passage], meaning
     )
     assert "dag en nacht" in draft.text and "25 zaken" in draft.text
+
+
+def test_each_part_of_a_question_gets_the_sentence_closest_to_it() -> None:
+    passage = make_passage(
+        "driehoek",
+        "Het driehoeksoverleg staat in artikel 13 van de Politiewet 2012. In de driehoek overleggen burgemeester, "
+        "politiechef en officier. De burgemeester heeft geen zeggenschap over de officier van justitie.",
+    )
+    cid = passage.chunk.chunk_id
+    whole = {cid: {0: 0.91, 1: 0.89, 2: 0.86}}
+    parts = [{cid: {0: 0.92, 1: 0.88, 2: 0.80}}, {cid: {0: 0.80, 1: 0.86, 2: 0.90}}]
+    question = "Waar staat de driehoek in de wet? En heb ik iets te zeggen over de officier?"
+    answerer = ExtractiveAnswerer(max_sentences=2)
+    assert "zeggenschap" in answerer.draft(question, [passage], whole, parts).text
+    assert "zeggenschap" not in answerer.draft(question, [passage], whole).text  # without parts: the close second
+
+
+def test_a_list_of_sources_is_quoted_only_for_a_question_about_sources() -> None:
+    facts = make_passage("agenda", "De agenda loopt van 2024 tot en met 2026.", section="Agenda > Looptijd")
+    sources = make_passage(
+        "agenda", "Artikel 'VNG: 6 miljoen nodig voor aanpak onrust' in Binnenlands Bestuur.", section="Bronnen"
+    )
+    answerer = ExtractiveAnswerer(max_sentences=1)
+    meaning = {facts.chunk.chunk_id: {0: 0.85}, sources.chunk.chunk_id: {0: 0.9}}
+    assert "2024" in answerer.draft("Hoeveel budget heeft de agenda?", [sources, facts], meaning).text
+    assert "Binnenlands Bestuur" in answerer.draft("Waar vind ik meer informatie?", [sources, facts], meaning).text

@@ -144,3 +144,26 @@ async def test_a_weak_best_sentence_is_refused() -> None:
     strict = AnswerPipeline(FakeRetriever([MIA]), min_similarity=0.8, min_lead_similarity=0.95)
     answer = await strict.answer("Wat is de MIA?")
     assert not answer.confident and answer.notes[0].startswith("the best sentence is a weak match")
+
+
+async def test_a_text_that_says_the_sources_are_silent_is_a_refusal() -> None:
+    gap = make_passage(
+        "agenda.md",
+        "De agenda onderscheidt zeven actielijnen, maar de VNG-pagina somt die zeven actielijnen niet op.",
+        similarity=0.9,
+    )
+    refused = await pipeline(FakeRetriever([gap])).answer("Wat houden de zeven actielijnen in?")
+    assert not refused.confident and refused.notes[0] == "the sources say they do not hold the answer"
+    assert (await pipeline(FakeRetriever([gap])).answer("Hoeveel actielijnen heeft de agenda?")).confident
+
+
+async def test_a_question_in_parts_is_answered_when_one_part_is() -> None:
+    team = make_passage(
+        "ot.md", "Het Ondersteuningsteam Weerbaar Bestuur is dag en nacht bereikbaar voor bedreigde bestuurders."
+    )
+    retriever = FakeRetriever([team])
+    answer = await pipeline(retriever).answer("Kan ik het team 's nachts bellen? En hoeveel zaken doen ze per jaar?")
+    assert answer.confident
+    assert retriever.parts == [("Kan ik het team 's nachts bellen", "En hoeveel zaken doen ze per jaar")]
+    alone = await pipeline(FakeRetriever([team])).answer("Hoeveel zaken doet het team per jaar?")
+    assert not alone.confident and alone.notes[0] == "the quoted text holds no number"
