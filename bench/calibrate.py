@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bot.app import build_answerer, open_services
 from bot.config import Settings, load_settings
-from bot.core.evaluation import Question, is_right, load_questions
+from bot.core.evaluation import EvalQuestion, is_right, load_questions
 from ingest.loaders import LoadOptions
 from ingest.pipeline import Ingestor
 
@@ -34,7 +34,7 @@ LEAD = [0.0, 0.82, 0.83, 0.835, 0.84, 0.845, 0.85]
 
 @dataclass(frozen=True)
 class Outcome:
-    question: Question
+    question: EvalQuestion
     top: float
     lead: float
     refused: bool  # by a rule other than the two thresholds
@@ -50,7 +50,7 @@ def _note(notes: tuple[str, ...], name: str) -> float:
     return next((float(n.split()[-1]) for n in notes if n.startswith(name) and n.split()[-1] != "None"), 0.0)
 
 
-async def outcomes(data_dir: Path, questions: list[Question], ingest: bool) -> list[Outcome]:
+async def outcomes(data_dir: Path, questions: list[EvalQuestion], ingest: bool) -> list[Outcome]:
     settings = _unthresholded(load_settings(data_dir=data_dir))
     out: list[Outcome] = []
     async with open_services(settings) as services:

@@ -127,8 +127,10 @@ _EVIDENCE: dict[AnswerType, re.Pattern[str]] = {
     AnswerType.NUMBER: re.compile(rf"\d|\b({_NUMBER_WORDS})\b|%|\bprocent\b|\bmeeste\b|\bgeen enkele?\b"),
     # Two capitalised words, perhaps with "van", "de", "der" between: "Jan de Vries", "Ahmed Marcouch".
     AnswerType.NAME: re.compile(r"\b[A-Z][a-zà-ÿ]+\s+(?:(?:van|de|der|den|ter|ten|op)\s+){0,3}[A-Z][a-zà-ÿ]+"),
-    # One capitalised word after a lower-case word or comma ("in Heerlen", "de raad van Roosendaal").
-    AnswerType.PLACE: re.compile(r"(?<=[a-zà-ÿ,] )[A-Z][a-zà-ÿ]+(?:[- ][A-Z][a-zà-ÿ]+)*"),
+    # A capitalised name after a word that places it ("in Heerlen", "de raad van Roosendaal", "gemeente Ede").
+    AnswerType.PLACE: re.compile(
+        r"\b(?:in|te|uit|naar|van|gemeente|gemeenten|stad|provincie|wijk) [A-Z][a-zà-ÿ]+(?:[- ][A-Z][a-zà-ÿ]+)*"
+    ),
     AnswerType.MINISTRY: re.compile(
         r"(?i:\bministerie|\bminister\b|\bdepartement)|\b(BZK|JenV|J&V|SZW|OCW|VWS|EZK|LNV|IenW|AZ|BuZa|Defensie)\b"
     ),
@@ -138,15 +140,42 @@ _EVIDENCE: dict[AnswerType, re.Pattern[str]] = {
 _FIGURES = frozenset({AnswerType.PHONE, AnswerType.AMOUNT, AnswerType.DURATION, AnswerType.NUMBER})
 
 
+_NO_NAMES = frozenset({"nederland", "europa", "rijksoverheid"})
 _ADJECTIVE = re.compile(r"(lijke|ische|se|ige|ele|ale|are|ere)$")  # Nederlandse, Maatschappelijke, Openbare
 
 
+_PREFIX = 5  # words compared by their first letters: "gewelddadig" meets "geweld", "gemeenten" "gemeente"
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.findall(r"\w{4,}", text.lower()) if w not in STOPWORDS and w != "hoeveel"]
+
+
+def _counts(sentence: str, about: str, question: str) -> bool:
+    """A figure within two words of what is counted ("65 procent van de burgemeesters", "400 leden"), in
+    a sentence that shares another word with the question: "de helft van de gemeenten kwam desinformatie
+    tegen" does not answer "hoeveel gemeenten doen mee met de agenda?". Words are compared by their
+    first letters, so "gemeenten" meets "gemeente" and "soevereinen" "soevereine".
+    """
+    prefix = re.escape(about[: max(4, len(about) - 2)])
+    figure = rf"(\d[\d.,]*|{_NUMBER_WORDS})(\s*%|\s+procent)?"
+    near = re.compile(rf"\b{figure}\s+(\S+\s+){{0,2}}{prefix}|\b{prefix}\w*\s+(\S+\s+){{0,2}}{figure}")
+    if not near.search(_NOT_A_FIGURE.sub(" ", sentence.lower())):
+        return False
+    others = {w[:_PREFIX] for w in _words(question)} - {about[:_PREFIX]}
+    return not others or bool(others & {w[:_PREFIX] for w in _words(sentence)})
+
+
 def _holds_new_name(text: str, question: str, kind: AnswerType) -> bool:
-    """A name (`kind`'s evidence) none of whose words is the question's, a function word or an adjective."""
-    given = {w.lower() for w in re.findall(r"\w+", question)}
+    """A name (`kind`'s evidence) that is not the question's own, an adjective or the country.
+
+    A person's name has two words besides function words ("Jan de Vries", not "Het Forum"); a place one.
+    """
+    given = {w.lower() for w in re.findall(r"\w+", question)} | _NO_NAMES
+    needed = 2 if kind is AnswerType.NAME else 1
     for match in _EVIDENCE[kind].finditer(text):
-        words = re.findall(r"[A-Z][a-zà-ÿ]+", match.group(0))
-        if not any(w.lower() in given or w.lower() in STOPWORDS or _ADJECTIVE.search(w) for w in words):
+        words = [w for w in re.findall(r"[A-Z][a-zà-ÿ]+", match.group(0)) if w.lower() not in STOPWORDS]
+        if len(words) >= needed and not any(w.lower() in given or _ADJECTIVE.search(w) for w in words):
             return True
     return False
 
@@ -159,6 +188,7 @@ _NOT_COUNTED = frozenset(
     | {"jaren", "procent", "kost", "kosten", "is", "zijn", "heeft", "hebben", "mag", "moet", "mogen", "moeten"}
     | {"wordt", "worden", "krijgt", "krijg", "krijgen", "kan", "kunnen", "van", "er", "mensen", "personen"}
     | {"was", "waren", "werd", "werden", "gaat", "gaan", "doet", "doen", "komt", "komen", "staan", "zitten", "had"}
+    | {"daarvan", "ervan", "daar", "hiervan", "ongeveer", "zo'n", "echt"}
 )
 
 
@@ -191,12 +221,7 @@ def satisfies(kind: AnswerType | None, answer_text: str, about: str | None = Non
     if kind in (AnswerType.NAME, AnswerType.PLACE):
         return _holds_new_name(_MARKER.sub(" ", answer_text), question, kind)
     if about is not None and kind is AnswerType.NUMBER:
-        # The figure within two words of what is counted ("65 procent van de burgemeesters", "400 leden");
-        # the word's first letters, so "gemeenten" meets "gemeente" and "soevereinen" "soevereine".
-        prefix = re.escape(about[: max(4, len(about) - 2)])
-        figure = rf"(\d[\d.,]*|{_NUMBER_WORDS})(\s*%|\s+procent)?"
-        near = re.compile(rf"\b{figure}\s+(\S+\s+){{0,2}}{prefix}|\b{prefix}\w*\s+(\S+\s+){{0,2}}{figure}")
-        return bool(near.search(_NOT_A_FIGURE.sub(" ", _MARKER.sub(" ", answer_text).lower())))
+        return any(_counts(sentence, about, question) for sentence in _MARKER.split(answer_text))
     text = _MARKER.sub(" ", answer_text)
     if kind not in (AnswerType.PERSON, AnswerType.MINISTRY):
         text = text.lower()

@@ -22,7 +22,7 @@ from bot.core.answer_type import AnswerType, satisfies
 from bot.core.models import Citation
 from bot.core.text import terms
 
-__all__ = ["admits_gap", "missing_specifics", "shares_words", "typed_off_subject"]
+__all__ = ["admits_gap", "missing_predicate", "missing_specifics", "shares_words", "typed_off_subject"]
 
 _MIN_PREFIX = 4
 # A name (a capitalised word of five letters or more that does not start a sentence; shorter ones are
@@ -42,6 +42,12 @@ _GAP = re.compile(
 _CLAUSE = re.compile(r";\s*|,\s*maar\s+|:\s+|\s*\[\d+\]\s*")
 # A law by its name: "de Wet tijdelijk huisverbod" is not answered from a text about another law.
 _LAW = re.compile(r"\bWet\s+([a-zà-ÿ][\w-]+(?:\s+[a-zà-ÿ][\w-]+)?)")
+# "Is de MIA verplicht?" asks whether a status holds: a text that never says it does not answer.
+_STATUS = re.compile(
+    r"^(?:is|zijn|wordt|worden)\b.*\b(verplicht|strafbaar|toegestaan|verboden|openbaar|gratis|nodig|mogelijk|"
+    r"geldig|rechtmatig|legaal|bindend|vertrouwelijk|anoniem)\b",
+    re.IGNORECASE,
+)
 _ACRONYM = re.compile(r"\b[A-Z]{3,6}\b")
 _QUOTED = re.compile(r"(.+?)\s*\[(\d+)\](?:\s+|$)", re.DOTALL)
 _ABBREVIATED = re.compile(r"((?:[A-Z][\w']+\s+){1,4})\(([A-Z][A-Za-z]{1,9})\)")
@@ -61,6 +67,15 @@ def missing_specifics(question: str, citations: Iterable[Citation]) -> list[str]
         if not any(_found(stem, found) for stem in stems):
             missing.append(word)
     return missing
+
+
+def missing_predicate(question: str, text: str) -> str | None:
+    """The status a yes/no question asks about ("verplicht" in "Is de MIA verplicht?") if `text` lacks it."""
+    match = _STATUS.search(question.strip())
+    if match is None:
+        return None
+    status = terms(match.group(1))
+    return None if any(_found(stem, set(terms(text))) for stem in status) else match.group(1)
 
 
 def admits_gap(text: str, kind: AnswerType | None, about: str | None, question: str) -> bool:

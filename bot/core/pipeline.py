@@ -25,7 +25,7 @@ from bot import prompts
 from bot.core.answer_type import AnswerType, counted, expected_type, satisfies
 from bot.core.answering import PUBLIC
 from bot.core.citations import CitedText, Draft, cite
-from bot.core.evidence import admits_gap, missing_specifics, shares_words, typed_off_subject
+from bot.core.evidence import admits_gap, missing_predicate, missing_specifics, shares_words, typed_off_subject
 from bot.core.extractive import ExtractiveAnswerer
 from bot.core.followup import is_followup
 from bot.core.models import Access, Answer, Passage, Retrieval
@@ -157,6 +157,9 @@ class AnswerPipeline:
             return self._refusal(question, retrieval, f"the {asked} quoted is not about {', '.join(off_subject)}")
         if context is not None and asked is None and not shares_words(question, cited.text, cited.citations):
             return self._refusal(question, retrieval, "the follow-up shares no word with what would be quoted")
+        status = missing_predicate(question, cited.text)
+        if status is not None:
+            return self._refusal(question, retrieval, f"the quoted text does not say whether it is {status}")
         missing = missing_specifics(question, cited.citations)
         if missing:
             return self._refusal(question, retrieval, f"the sources do not mention {', '.join(missing)}")

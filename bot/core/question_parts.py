@@ -21,7 +21,10 @@ _QUESTION_WORDS = (
 )
 # Where a new question starts inside a sentence: ", en wie ...", " en hoeveel ...", ", komt er ...".
 _NEW_QUESTION = re.compile(rf"(?:,\s*(?:en\s+)?|\s+en\s+(?:ook\s+)?)(?=(?:{_QUESTION_WORDS})\b)", re.IGNORECASE)
-_STARTS_AS_QUESTION = re.compile(rf"^(?:en\s+|of\s+|maar\s+)?(?:{_QUESTION_WORDS}|als|stel)\b", re.IGNORECASE)
+_STARTS_AS_QUESTION = re.compile(
+    rf"^(?:en\s+|of\s+|maar\s+)?(?:(?:om|in|op|met|voor|bij|van|tot|naar|uit|sinds)\s+)?(?:{_QUESTION_WORDS}|als|stel)\b",
+    re.IGNORECASE,
+)
 _MIN_WORDS = 2
 
 

@@ -123,3 +123,11 @@ def test_how_many_fines_is_a_count_not_an_amount() -> None:
     assert expected_type("Hoeveel boetes zijn er uitgedeeld?") is AnswerType.NUMBER
     assert counted("Hoeveel boetes zijn er uitgedeeld?") == "boetes"
     assert expected_type("Welke boete staat erop?") is AnswerType.AMOUNT
+
+
+def test_a_count_stands_in_a_sentence_about_what_the_question_asks() -> None:
+    question = "Hoeveel gemeenten doen mee met de agenda?"
+    other = "Uit een peiling bleek dat de helft van de gemeenten desinformatie tegenkwam. [1]"
+    assert not satisfies(AnswerType.NUMBER, other, counted(question), question)
+    assert satisfies(AnswerType.NUMBER, "Aan de agenda doen 120 gemeenten mee. [1]", counted(question), question)
+    assert counted("hoeveel daarvan zijn gewelddadig?") is None

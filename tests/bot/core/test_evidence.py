@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.answer_type import AnswerType
-from bot.core.evidence import admits_gap, missing_specifics, shares_words, typed_off_subject
+from bot.core.evidence import admits_gap, missing_predicate, missing_specifics, shares_words, typed_off_subject
 from bot.core.models import Citation
 from tests.fakes import make_passage
 
@@ -68,3 +68,11 @@ def test_a_fact_of_the_kind_asked_must_come_from_a_passage_about_what_is_named()
         1, make_passage("omo", "Het OMO is in een crisis via het piket van het NGB bereikbaar: 06 - 2940 1416.")
     )
     assert typed_off_subject(question, AnswerType.PHONE, None, text, [omo]) == []
+
+
+def test_a_yes_no_question_about_a_status_needs_the_status_in_the_text() -> None:
+    assert (
+        missing_predicate("Is de MIA verplicht voor gemeenten?", "De MIA is nuttig bij een besluit. [1]") == "verplicht"
+    )
+    assert missing_predicate("Is het forum openbaar?", "Het forum is niet openbaar, maar besloten. [1]") is None
+    assert missing_predicate("Wat doet de MIA?", "De MIA is nuttig. [1]") is None
