@@ -22,7 +22,7 @@ from bot.core.answer_type import AnswerType, satisfies
 from bot.core.models import Citation
 from bot.core.text import terms
 
-__all__ = ["admits_gap", "missing_predicate", "missing_specifics", "shares_words", "typed_off_subject"]
+__all__ = ["admits_gap", "missing_predicate", "missing_specifics", "shares_words", "status_asked", "typed_off_subject"]
 
 _MIN_PREFIX = 4
 # A name (a capitalised word of five letters or more that does not start a sentence; shorter ones are
@@ -48,6 +48,15 @@ _STATUS = re.compile(
     r"geldig|rechtmatig|legaal|bindend|vertrouwelijk|anoniem)\b",
     re.IGNORECASE,
 )
+# The words a text may use to state a status ("gemeenten moeten ..." says they are obliged to).
+_SAID_AS = {
+    "verplicht": ("verplicht", "verplichting", "plicht", "moet", "moeten", "taak"),
+    "toegestaan": ("toegestaan", "mag", "mogen", "bevoegd"),
+    "verboden": ("verboden", "verbod", "verbieden", "toegestaan"),
+    "strafbaar": ("strafbaar", "straf", "misdrijf", "overtreding", "boete"),
+    "mogelijk": ("mogelijk", "kan", "kunnen", "mag", "mogen"),
+    "nodig": ("nodig", "moet", "moeten", "vereist", "verplicht"),
+}
 _ACRONYM = re.compile(r"\b[A-Z]{3,6}\b")
 _QUOTED = re.compile(r"(.+?)\s*\[(\d+)\](?:\s+|$)", re.DOTALL)
 _ABBREVIATED = re.compile(r"((?:[A-Z][\w']+\s+){1,4})\(([A-Z][A-Za-z]{1,9})\)")
@@ -69,13 +78,22 @@ def missing_specifics(question: str, citations: Iterable[Citation]) -> list[str]
     return missing
 
 
-def missing_predicate(question: str, text: str) -> str | None:
-    """The status a yes/no question asks about ("verplicht" in "Is de MIA verplicht?") if `text` lacks it."""
+def status_asked(question: str) -> re.Pattern[str] | None:
+    """For a yes/no question about a status ("Is de MIA verplicht?"), the words a text states it with."""
     match = _STATUS.search(question.strip())
     if match is None:
         return None
-    status = terms(match.group(1))
-    return None if any(_found(stem, set(terms(text))) for stem in status) else match.group(1)
+    word = match.group(1).lower()
+    return re.compile(r"\b(" + "|".join(_SAID_AS.get(word, (word,))) + r")", re.IGNORECASE)
+
+
+def missing_predicate(question: str, text: str) -> str | None:
+    """The status a yes/no question asks about ("verplicht" in "Is de MIA verplicht?") if `text` lacks it."""
+    said = status_asked(question)
+    if said is None or said.search(text):
+        return None
+    match = _STATUS.search(question.strip())
+    return match.group(1).lower() if match else None
 
 
 def admits_gap(text: str, kind: AnswerType | None, about: str | None, question: str) -> bool:

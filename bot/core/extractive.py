@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 from bot.core.answer_type import AnswerType, counted, expected_type, satisfies
 from bot.core.citations import Draft
+from bot.core.evidence import status_asked
 from bot.core.models import ChunkId, Passage
 from bot.core.question_parts import question_parts
 from bot.core.sentences import is_quotable, sentence_units
@@ -80,7 +81,8 @@ class ExtractiveAnswerer:
     ) -> Draft:
         """The lead sentence and its companions, each followed by its passage's `[n]`; empty text if none fits.
 
-        A sentence that holds the kind of fact the question asks for (`expected_type`) is preferred. With
+        A sentence that holds the kind of fact the question asks for (`expected_type`), or states the status
+        a yes/no question asks about ("verplicht"), is preferred. With
         `part_similarity` (a question in several parts), a part no chosen sentence answers gets its own.
         """
         similarity = similarity or {}
@@ -88,6 +90,7 @@ class ExtractiveAnswerer:
         asked = expected_type(question)
         about = counted(question)
         sources = bool(_ASKS_FOR_SOURCES.search(question))
+        status = status_asked(question)
         raw = [
             _Candidate(no, pos, unit, _unit_terms(unit, passage, pos), str(passage.doc.doc_id))
             for no, passage in enumerate(passages, start=1)
@@ -114,6 +117,8 @@ class ExtractiveAnswerer:
             lexical = sum(weight(t) for t in c.terms & wanted) / total
             rank = _RANK_WEIGHT * (1.0 - min(c.passage_no - 1, 3) / 3)
             typed = _TYPE_BONUS if asked is not None and satisfies(asked, c.text, about, question) else 0.0
+            if status is not None and status.search(c.text):
+                typed = _TYPE_BONUS
             return meaning(c) + _LEXICAL_WEIGHT * lexical + rank + typed + (_LEAD_BONUS if c.position == 0 else 0.0)
 
         def parts(c: _Candidate) -> tuple[float, ...]:
@@ -162,6 +167,9 @@ class ExtractiveAnswerer:
                         None,
                     )
                 )
+        status = status_asked(question)
+        if status is not None and not any(status.search(c.text) for c in chosen):
+            take(next((c for c in ranked if c.score >= lead.score - _PART_MARGIN and status.search(c.text)), None))
         if len(lead.text) < _SHORT_CHARS:
             # A short lead ("De Maatschappelijke Impact Afweging.") is explained by the sentence after it.
             take(next((c for c in ranked if (c.passage_no, c.position) == (lead.passage_no, lead.position + 1)), None))

@@ -141,3 +141,16 @@ def test_a_list_of_sources_is_quoted_only_for_a_question_about_sources() -> None
     meaning = {facts.chunk.chunk_id: {0: 0.85}, sources.chunk.chunk_id: {0: 0.9}}
     assert "2024" in answerer.draft("Hoeveel budget heeft de agenda?", [sources, facts], meaning).text
     assert "Binnenlands Bestuur" in answerer.draft("Waar vind ik meer informatie?", [sources, facts], meaning).text
+
+
+def test_a_yes_no_question_about_a_status_quotes_the_sentence_that_states_it() -> None:
+    passages = [
+        make_passage("a", "Een gemeente kan meer statushouders in één woning onderbrengen."),
+        make_passage("b", "Gemeenten hebben de taak om statushouders woonruimte te geven."),
+    ]
+    meaning = {passages[0].chunk.chunk_id: {0: 0.91}, passages[1].chunk.chunk_id: {0: 0.85}}
+    draft = ExtractiveAnswerer(max_sentences=2).draft(
+        "Zijn gemeenten verplicht statushouders te huisvesten?", passages, meaning
+    )
+    assert "de taak" in draft.text
+    assert "de taak" not in ExtractiveAnswerer(max_sentences=2).draft("Wat doen gemeenten?", passages, meaning).text
