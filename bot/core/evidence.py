@@ -22,7 +22,15 @@ from bot.core.answer_type import AnswerType, satisfies
 from bot.core.models import Citation
 from bot.core.text import terms
 
-__all__ = ["admits_gap", "missing_predicate", "missing_specifics", "shares_words", "status_asked", "typed_off_subject"]
+__all__ = [
+    "admits_gap",
+    "long_past",
+    "missing_predicate",
+    "missing_specifics",
+    "shares_words",
+    "status_asked",
+    "typed_off_subject",
+]
 
 _MIN_PREFIX = 4
 # A name (a capitalised word of five letters or more that does not start a sentence; shorter ones are
@@ -57,18 +65,24 @@ _SAID_AS = {
     "mogelijk": ("mogelijk", "kan", "kunnen", "mag", "mogen"),
     "nodig": ("nodig", "moet", "moeten", "vereist", "verplicht"),
 }
+# The thing of a compound with a name: "het MIA-formulier" is not answered by a text about the MIA alone.
+_COMPOUND_TAIL = re.compile(r"\b([A-Z]{3,})-([a-zà-ÿ]{4,})\b")
+_UPCOMING = re.compile(r"\b(volgende|eerstvolgende|komende|aankomende|nieuwe ronde)\b", re.IGNORECASE)
+_YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
 _ACRONYM = re.compile(r"\b[A-Z]{3,6}\b")
 _QUOTED = re.compile(r"(.+?)\s*\[(\d+)\](?:\s+|$)", re.DOTALL)
 _ABBREVIATED = re.compile(r"((?:[A-Z][\w']+\s+){1,4})\(([A-Z][A-Za-z]{1,9})\)")
 
 
 def missing_specifics(question: str, citations: Iterable[Citation]) -> list[str]:
-    """The names, figures, years and law names of the question that none of the cited passages holds."""
+    """The names, figures, years, law names and named things ("MIA-formulier") no cited passage holds."""
     found = _passage_terms(citations, with_text=True)
     for names, abbreviation in _ABBREVIATED.findall(question):
         if _found(terms(abbreviation)[0], found):
             question = question.replace(names, " ")
-    missing = [law for law in _LAW.findall(question) if not all(_found(stem, found) for stem in terms(law))]
+    # A thing of a named whole ("MIA-formulier") counts when the passages speak of that whole ("MIA").
+    parts = [tail for whole, tail in _COMPOUND_TAIL.findall(question) if _holds(whole, found)]
+    missing = [name for name in [*_LAW.findall(question), *parts] if not _holds(name, found)]
     for word in _SPECIFIC.findall(question):
         stems = terms(word)
         if word.lower() in _TAKEN_FOR_GRANTED or not stems:
@@ -76,6 +90,15 @@ def missing_specifics(question: str, citations: Iterable[Citation]) -> list[str]
         if not any(_found(stem, found) for stem in stems):
             missing.append(word)
     return missing
+
+
+def long_past(question: str, text: str, this_year: int) -> bool:
+    """Whether a question for the next occasion ("wanneer is de volgende leerkring?") is met only by
+    years gone by: "in december 2020 al actief" tells nothing about what comes next."""
+    if not _UPCOMING.search(question):
+        return False
+    years = [int(y) for y in _YEAR.findall(text)]
+    return bool(years) and max(years) < this_year
 
 
 def status_asked(question: str) -> re.Pattern[str] | None:
@@ -151,6 +174,10 @@ def _passage_terms(citations: Iterable[Citation], *, with_text: bool) -> set[str
         body = c.passage.text if with_text else ""
         found |= set(terms(f"{c.passage.doc.title} {c.passage.chunk.section or ''} {body}"))
     return found
+
+
+def _holds(words: str, evidence: set[str]) -> bool:
+    return all(_found(stem, evidence) for stem in terms(words))
 
 
 def _found(term: str, evidence: set[str]) -> bool:

@@ -18,14 +18,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Protocol
 
 from bot import prompts
 from bot.core.answer_type import AnswerType, counted, expected_type, satisfies
 from bot.core.answering import PUBLIC
 from bot.core.citations import CitedText, Draft, cite
-from bot.core.evidence import admits_gap, missing_predicate, missing_specifics, shares_words, typed_off_subject
+from bot.core.evidence import (
+    admits_gap,
+    long_past,
+    missing_predicate,
+    missing_specifics,
+    shares_words,
+    typed_off_subject,
+)
 from bot.core.extractive import ExtractiveAnswerer
 from bot.core.followup import is_followup
 from bot.core.models import Access, Answer, Passage, Retrieval
@@ -92,6 +100,7 @@ class AnswerPipeline:
         max_passages: int = 4,
         max_sentences: int = 3,
         llm: LLMAnswerer | None = None,
+        clock: Callable[[], date] = date.today,
     ) -> None:
         self._retriever = retriever
         self._min_similarity = min_similarity
@@ -100,6 +109,7 @@ class AnswerPipeline:
         self._max_passages = max_passages
         self._extractive = ExtractiveAnswerer(max_sentences)
         self._llm = llm
+        self._clock = clock
 
     @property
     def retriever(self) -> Retriever:
@@ -157,6 +167,8 @@ class AnswerPipeline:
             return self._refusal(question, retrieval, f"the {asked} quoted is not about {', '.join(off_subject)}")
         if context is not None and asked is None and not shares_words(question, cited.text, cited.citations):
             return self._refusal(question, retrieval, "the follow-up shares no word with what would be quoted")
+        if asked is AnswerType.DATE and long_past(question, cited.text, self._clock().year):
+            return self._refusal(question, retrieval, "the dates quoted are past, the question asks what comes next")
         status = missing_predicate(question, cited.text)
         if status is not None:
             return self._refusal(question, retrieval, f"the quoted text does not say whether it is {status}")

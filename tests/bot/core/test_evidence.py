@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from bot.core.answer_type import AnswerType
-from bot.core.evidence import admits_gap, missing_predicate, missing_specifics, shares_words, typed_off_subject
+from bot.core.evidence import (
+    admits_gap,
+    long_past,
+    missing_predicate,
+    missing_specifics,
+    shares_words,
+    typed_off_subject,
+)
 from bot.core.models import Citation
 from tests.fakes import make_passage
 
@@ -76,3 +83,16 @@ def test_a_yes_no_question_about_a_status_needs_the_status_in_the_text() -> None
     )
     assert missing_predicate("Is het forum openbaar?", "Het forum is niet openbaar, maar besloten. [1]") is None
     assert missing_predicate("Wat doet de MIA?", "De MIA is nuttig. [1]") is None
+
+
+def test_a_thing_of_a_named_whole_must_be_in_passages_about_that_whole() -> None:
+    mia = cited("De MIA is een gesprek aan de hand van vaste dialoogvragen.", title="MIA")
+    assert missing_specifics("Welke vragen staan er in het MIA-formulier?", mia) == ["formulier"]
+    assert missing_specifics("Is dit een OOV-probleem?", mia) == []  # the passages do not speak of OOV at all
+
+
+def test_a_question_for_the_next_occasion_is_not_met_by_past_years() -> None:
+    question = "Wanneer is de volgende leerkring van het OMO?"
+    assert long_past(question, "Het OMO was in december 2020 al actief. [1]", 2026)
+    assert not long_past(question, "De volgende leerkring is in maart 2027. [1]", 2026)
+    assert not long_past("Wanneer was de eerste leerkring?", "In december 2020. [1]", 2026)

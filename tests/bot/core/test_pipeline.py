@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
 import pytest
 
@@ -167,3 +168,12 @@ async def test_a_question_in_parts_is_answered_when_one_part_is() -> None:
     assert retriever.parts == [("Kan ik het team 's nachts bellen", "En hoeveel zaken doen ze per jaar")]
     alone = await pipeline(FakeRetriever([team])).answer("Hoeveel zaken doet het team per jaar?")
     assert not alone.confident and alone.notes[0] == "the quoted text holds no number"
+
+
+async def test_the_next_occasion_is_refused_from_past_dates_by_the_pipelines_clock() -> None:
+    past = make_passage("omo.md", "Het OMO hield in december 2020 een leerkring over jongeren.", similarity=0.9)
+    question = "Wanneer is de volgende leerkring van het OMO?"
+    later = AnswerPipeline(FakeRetriever([past]), min_similarity=0.8, clock=lambda: date(2026, 12, 1))
+    back_then = AnswerPipeline(FakeRetriever([past]), min_similarity=0.8, clock=lambda: date(2020, 11, 1))
+    assert not (await later.answer(question)).confident
+    assert (await back_then.answer(question)).confident
