@@ -7,6 +7,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,7 @@ class Bot:
     channel: MatrixChannel | None = None
     answers: AnswerStore | None = None
     database_url: str | None = None  # share one database between bots to run them as instances of one service
+    catch_up_max_age: timedelta = timedelta(hours=24)
     _task: asyncio.Task[None] | None = None
     _engine: Any = None
 
@@ -86,6 +88,7 @@ class Bot:
             sync_timeout_ms=2000,
             request_timeout_s=10,
             max_backoff_s=0.5,
+            catch_up_max_age=self.catch_up_max_age,
         )
         self.channel = MatrixChannel(cfg, self.data_dir / "matrix", KeyValueStore(self._engine))
         conv = Conversation(
@@ -141,7 +144,9 @@ class Official:
             self.events.append((room.room_id, event))
 
         self.client.add_event_callback(record, (RoomMessageText, RoomMessageNotice, MegolmEvent))
-        self._task = asyncio.create_task(self.client.sync_forever(timeout=500))
+        # a timeline long enough that a burst of replies is never cut short (`limited`) for the official
+        wide = {"room": {"timeline": {"limit": 200}}}
+        self._task = asyncio.create_task(self.client.sync_forever(timeout=500, sync_filter=wide))
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -154,7 +156,7 @@ async def test_reaction_feedback_is_stored(world: World) -> None:
     assert votes == [(world.official_id, True)]
 
 
-async def test_restart_neither_repeats_nor_answers_old_messages(world: World, quiet_period: float) -> None:
+async def test_restart_answers_what_was_sent_while_down_once(world: World, quiet_period: float) -> None:
     bot = world.bot()
     await bot.start()
     official = await world.official()
@@ -163,16 +165,60 @@ async def test_restart_neither_repeats_nor_answers_old_messages(world: World, qu
     await answered(official, first)
     device = json.loads((bot.data_dir / "matrix" / "session.json").read_text())["device_id"]
     await bot.stop()
-    while_down = await official.say(room, "Vraag terwijl de bot uit staat")
+    while_down = [await official.say(room, f"Vraag {i} terwijl de bot uit staat") for i in range(3)]
     again = world.bot()
     await again.start()
+    for question in while_down:
+        await answered(official, question)
     second = await official.say(room, "Tweede vraag")
     await answered(official, second)
     await asyncio.sleep(quiet_period)
-    assert len(official.replies_to(first)) == 1
-    assert official.replies_to(while_down) == []
-    assert [c[0] for c in again.answerer.calls] == ["Tweede vraag"]
+    assert [len(official.replies_to(q)) for q in [first, *while_down, second]] == [1, 1, 1, 1, 1]
+    assert sorted(c[0] for c in again.answerer.calls) == sorted(
+        ["Tweede vraag", *(f"Vraag {i} terwijl de bot uit staat" for i in range(3))]
+    )
     assert again.channel is not None and again.channel.client.device_id == device
+
+
+async def test_first_start_and_old_messages_are_not_answered(
+    world: World, quiet_period: float, caplog: pytest.LogCaptureFixture
+) -> None:
+    official = await world.official()
+    room = await official.client.room_create(is_direct=True, invite=[world.bot_id])
+    before_first_start = await official.say(room.room_id, "Vraag van voor de eerste start")  # type: ignore[union-attr]
+    bot = world.bot(catch_up_max_age=timedelta(seconds=1))
+    await bot.start()
+    await official.client.join(room.room_id)  # type: ignore[union-attr]
+    dm = room.room_id  # type: ignore[union-attr]
+    await eventually(lambda: dm in bot.channel.client.rooms if bot.channel else False, what="the bot to join")
+    first = await official.say(dm, "Eerste vraag")
+    await answered(official, first)
+    await bot.stop()
+    too_old = [await official.say(dm, f"Oude vraag {i}") for i in range(2)]
+    await asyncio.sleep(1.5)  # older than catch_up_max_age by the time the bot is back
+    again = world.bot(catch_up_max_age=timedelta(seconds=1))
+    with caplog.at_level(logging.INFO, logger="bot.channels.matrix"):
+        await again.start()
+        fresh = await official.say(dm, "Nieuwe vraag")
+        await answered(official, fresh)
+    await asyncio.sleep(quiet_period)
+    assert official.replies_to(before_first_start) == []
+    assert [official.replies_to(q) for q in too_old] == [[], []]
+    skipped = [r.getMessage() for r in caplog.records if "older than matrix.catch_up_max_age" in r.getMessage()]
+    assert len(skipped) == 1 and "skipped 2 events" in skipped[0]
+
+
+async def test_burst_of_30_in_one_direct_chat_is_answered_once_each(world: World, quiet_period: float) -> None:
+    bot = world.bot()
+    await bot.start()
+    official = await world.official()
+    room = await official.room(world.bot_id, direct=True)
+    questions = await asyncio.gather(*(official.say(room, f"Vraag {i}: wat is een MIA?") for i in range(30)))
+    for question in questions:
+        await answered(official, question)
+    await asyncio.sleep(quiet_period)
+    assert [len(official.replies_to(q)) for q in questions] == [1] * 30
+    assert len(bot.answerer.calls) == 30
 
 
 async def test_invite_from_disallowed_user_is_declined(world: World) -> None:
