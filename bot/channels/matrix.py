@@ -108,12 +108,14 @@ class MatrixChannel:
         return self._client
 
     async def _call(self, what: str, request: Awaitable[T], timeout_s: float | None = None) -> T:
-        """One request with the configured timeout; error responses become `ChannelError`."""
+        """One request with the configured timeout; error responses and network failures become `ChannelError`."""
         try:
             async with asyncio.timeout(timeout_s or self._cfg.request_timeout_s):
                 resp = await request
         except (LocalProtocolError, SendRetryError) as exc:
             raise ChannelError("matrix", f"{what}: {exc}") from exc
+        except _RETRYABLE as exc:  # the homeserver is unreachable: no status, so `_retrying` retries it
+            raise ChannelError("matrix", f"{what}: {type(exc).__name__}: {exc}") from exc
         _check(resp, what)
         return resp
 

@@ -21,7 +21,7 @@ _EMOJI_DECORATION = re.compile("[\ufe0e\ufe0f\U0001f3fb-\U0001f3ff]")
 _VOTES = {"\U0001f44d": True, "\U0001f44e": False, "+1": True, "-1": False}
 _LEADING_PUNCT = re.compile(r"^[\s:,;>-]+")
 # A matrix.to link to a user, bare or inside a pill's href; group 1 is the (maybe %-encoded) user id.
-_MATRIX_TO = re.compile(r"https://matrix\.to/#/(@[^\s\"'<>?/]+)")
+_MATRIX_TO = re.compile(r"https://matrix\.to/#/((?:@|%40)[^\s\"'<>?/]+)")
 
 
 def server_of(user_id: str) -> str:

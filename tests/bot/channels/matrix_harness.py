@@ -71,6 +71,7 @@ class Bot:
     answers: AnswerStore | None = None
     database_url: str | None = None  # share one database between bots to run them as instances of one service
     catch_up_max_age: timedelta = timedelta(hours=24)
+    max_backoff_s: float = 0.5
     _task: asyncio.Task[None] | None = None
     _engine: Any = None
 
@@ -87,7 +88,7 @@ class Bot:
             allowed_servers=self.allowed_servers,
             sync_timeout_ms=2000,
             request_timeout_s=10,
-            max_backoff_s=0.5,
+            max_backoff_s=self.max_backoff_s,
             catch_up_max_age=self.catch_up_max_age,
         )
         self.channel = MatrixChannel(cfg, self.data_dir / "matrix", KeyValueStore(self._engine))
@@ -189,12 +190,14 @@ class Official:
 
 
 class TcpProxy:
-    """Forwards a local port to another; started late to simulate a homeserver that comes up."""
+    """Forwards a local port to another: started late to simulate a homeserver that comes up, stopped
+    (every open connection cut) and started again to simulate an outage."""
 
     def __init__(self, port: int, target_port: int) -> None:
         self.port = port
         self.target_port = target_port
         self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
 
     async def start(self) -> None:
         async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -209,10 +212,17 @@ class TcpProxy:
 
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-            await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+            self._writers.update((writer, up_writer))
+            try:
+                await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+            finally:
+                self._writers.difference_update((writer, up_writer))
 
         self._server = await asyncio.start_server(handle, "127.0.0.1", self.port)
 
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
+            self._server = None
+        for writer in list(self._writers):
+            writer.close()
