@@ -184,6 +184,25 @@ async def test_restart_answers_what_was_sent_while_down_once(world: World, quiet
     assert again.channel is not None and again.channel.client.device_id == device
 
 
+async def test_more_questions_while_down_than_one_sync_holds_are_all_answered(
+    world: World, quiet_period: float, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = world.bot()
+    await bot.start()
+    official = await world.official()
+    room = await official.room(world.bot_id, direct=True)
+    await bot.stop()
+    while_down = [await official.say(room, f"Vraag {i} terwijl de bot uit staat") for i in range(15)]
+    again = world.bot()
+    with caplog.at_level(logging.INFO, logger="bot.channels.matrix"):
+        await again.start()
+        for question in while_down:
+            await answered(official, question)
+    await asyncio.sleep(quiet_period)
+    assert "back-filled" in caplog.text  # Synapse returns 10 events per room and sync: the rest came from /messages
+    assert [len(official.replies_to(q)) for q in while_down] == [1] * 15
+
+
 async def test_first_start_and_old_messages_are_not_answered(
     world: World, quiet_period: float, caplog: pytest.LogCaptureFixture
 ) -> None:
