@@ -210,7 +210,7 @@ class MatrixChannel:
             events: list[Event] = list(info.timeline.events)
             if info.timeline.limited and info.timeline.prev_batch and since is not None:
                 events = await self._backfill(room_id, info.timeline.prev_batch, since) + events
-            edited = {edit[0] for edit in map(edit_of, (_content(e) for e in events)) if edit is not None}
+            edited = _edited_by_sender(events)
             for event in events:
                 if getattr(event, "sender", self._user_id) == self._user_id or event.event_id in edited:
                     continue
@@ -343,22 +343,29 @@ class MatrixChannel:
             edit_of=original if edit is not None else None,
         )
 
-    async def _thread_of(self, room_id: str, event_id: str) -> str:
-        """The thread `event_id` belongs to (itself if none); itself too if the homeserver cannot say."""
+    async def _edited_thread(self, msg: IncomingMessage) -> str | None:
+        """The thread of the message `msg` edits (itself if none, or if the homeserver cannot say);
+        None when the edit is not by the original's sender (clients ignore such edits too)."""
+        assert msg.edit_of is not None
         try:
-            resp = await self._call("get event", self.client.room_get_event(room_id, event_id))
+            resp = await self._call("get event", self.client.room_get_event(msg.ref.conversation_id, msg.edit_of))
         except ChannelError as exc:
-            log.warning("matrix: could not fetch edited event %s: %s", event_id, exc)
-            return event_id
+            log.warning("matrix: could not fetch edited event %s: %s", msg.edit_of, exc)
+            return msg.edit_of
         assert isinstance(resp, RoomGetEventResponse)
-        return thread_root(_content(resp.event), event_id)
+        if getattr(resp.event, "sender", None) != msg.sender:
+            log.warning("matrix: ignored edit %s of another user's message %s", msg.message_id, msg.edit_of)
+            return None
+        return thread_root(_content(resp.event), msg.edit_of)
 
     def _spawn(self, on_message: MessageHandler, msg: IncomingMessage) -> None:
         async def deliver() -> None:
             nonlocal msg
             try:
                 if msg.edit_of is not None:
-                    thread = await self._thread_of(msg.ref.conversation_id, msg.edit_of)
+                    thread = await self._edited_thread(msg)
+                    if thread is None:
+                        return
                     msg = replace(msg, ref=replace(msg.ref, thread_id=thread))
                 await on_message(msg)
             except Exception:
@@ -405,3 +412,10 @@ def _content(event: object) -> dict[str, Any]:
 
 def _oldest_ms(events: Sequence[object]) -> int:
     return min(getattr(e, "server_timestamp", 0) for e in events)
+
+
+def _edited_by_sender(events: Sequence[Event]) -> set[str]:
+    """Ids of the events in `events` that an edit in `events` by the same sender replaces."""
+    senders = {e.event_id: getattr(e, "sender", None) for e in events}
+    edits = ((edit_of(_content(e)), getattr(e, "sender", None)) for e in events)
+    return {edit[0] for edit, sender in edits if edit is not None and senders.get(edit[0]) == sender}

@@ -289,8 +289,15 @@ async def test_edited_question_is_answered_in_the_original_thread(world: World, 
     rel = reply.source["content"]["m.relates_to"]
     assert rel["rel_type"] == "m.thread" and rel["event_id"] == root and rel["m.in_reply_to"]["event_id"] == chatter
     assert bot.answerer.calls[-1][0] == "Wie maakt de agenda?"
+    # an "edit" by someone else than the sender is no edit
+    other = await world.official(world.synapse.register(f"collega-{uuid.uuid4().hex[:8]}"))
+    await official.client.room_invite(room, other.client.user_id)
+    await other.client.join(room)
+    await eventually(lambda: room in other.client.rooms, what="the colleague in the room")
+    await other.say(room, "* vraag", **edit(root, f"{world.bot_id}: Wat is vals?", **mention))
     await asyncio.sleep(quiet_period)
     assert len(bot.answerer.calls) == 4
+    assert len(bot_replies(official, world.bot_id, root)) == 2  # the root's own answer and the edited chatter's
 
 
 async def test_only_a_real_mention_is_answered_in_a_room(world: World, quiet_period: float) -> None:
