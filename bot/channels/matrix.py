@@ -19,7 +19,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,7 +46,15 @@ from nio import (
 from nio.exceptions import LocalProtocolError, SendRetryError
 
 from bot.channels.base import ConversationRef, Feedback, IncomingMessage, MessageHandler, Reply, UserId
-from bot.channels.matrix_events import edit_of, reaction_vote, strip_mention, thread_root, user_allowed
+from bot.channels.matrix_events import (
+    content_of,
+    edit_of,
+    edited_in,
+    reaction_vote,
+    strip_mention,
+    thread_root,
+    user_allowed,
+)
 from bot.channels.matrix_render import render_content
 from bot.channels.matrix_session import log_in
 from bot.config import MatrixSettings
@@ -210,7 +218,7 @@ class MatrixChannel:
             events: list[Event] = list(info.timeline.events)
             if info.timeline.limited and info.timeline.prev_batch and since is not None:
                 events = await self._backfill(room_id, info.timeline.prev_batch, since) + events
-            edited = _edited_by_sender(events)
+            edited = edited_in(events)
             for event in events:
                 if getattr(event, "sender", self._user_id) == self._user_id or event.event_id in edited:
                     continue
@@ -235,7 +243,11 @@ class MatrixChannel:
             resp = await self._call("messages", self.client.room_messages(room_id, start=token, end=since, limit=_PAGE))
             assert isinstance(resp, RoomMessagesResponse)
             found.extend(e for e in resp.chunk if isinstance(e, Event))
-            if not resp.chunk or not resp.end or _oldest_ms(resp.chunk) < self._cutoff_ms:
+            if (
+                not resp.chunk
+                or not resp.end
+                or min(getattr(e, "server_timestamp", 0) for e in resp.chunk) < self._cutoff_ms
+            ):
                 break
             token = resp.end
         else:
@@ -319,7 +331,7 @@ class MatrixChannel:
             )
         if not isinstance(event, RoomMessageText):  # notices, emotes, media, state: not for the bot
             return None
-        content: Mapping[str, Any] = _content(event)
+        content: Mapping[str, Any] = content_of(event)
         body: object = event.body
         edit = edit_of(content)
         if edit is not None:  # the new text; the reply goes to the edited message, never to the edit
@@ -356,7 +368,7 @@ class MatrixChannel:
         if getattr(resp.event, "sender", None) != msg.sender:
             log.warning("matrix: ignored edit %s of another user's message %s", msg.message_id, msg.edit_of)
             return None
-        return thread_root(_content(resp.event), msg.edit_of)
+        return thread_root(content_of(resp.event), msg.edit_of)
 
     def _spawn(self, on_message: MessageHandler, msg: IncomingMessage) -> None:
         async def deliver() -> None:
@@ -402,20 +414,3 @@ class MatrixChannel:
 
     async def typing(self, to: ConversationRef, active: bool) -> None:
         await self._call("typing", self.client.room_typing(to.conversation_id, active, timeout=30_000))
-
-
-def _content(event: object) -> dict[str, Any]:
-    source = getattr(event, "source", None)
-    content = source.get("content") if isinstance(source, dict) else None
-    return content if isinstance(content, dict) else {}
-
-
-def _oldest_ms(events: Sequence[object]) -> int:
-    return min(getattr(e, "server_timestamp", 0) for e in events)
-
-
-def _edited_by_sender(events: Sequence[Event]) -> set[str]:
-    """Ids of the events in `events` that an edit in `events` by the same sender replaces."""
-    senders = {e.event_id: getattr(e, "sender", None) for e in events}
-    edits = ((edit_of(_content(e)), getattr(e, "sender", None)) for e in events)
-    return {edit[0] for edit, sender in edits if edit is not None and senders.get(edit[0]) == sender}

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote
 
 __all__ = [
+    "content_of",
     "edit_of",
+    "edited_in",
     "reaction_vote",
     "server_of",
     "strip_mention",
@@ -107,3 +109,17 @@ def thread_root(content: Mapping[str, Any], event_id: str) -> str:
 def reaction_vote(key: str) -> bool | None:
     """True for 👍, False for 👎 (with any variation selector or skin tone), None for anything else."""
     return _VOTES.get(_EMOJI_DECORATION.sub("", key).strip())
+
+
+def content_of(event: object) -> dict[str, Any]:
+    """The `content` of a nio event's raw source; empty when it has none."""
+    source = getattr(event, "source", None)
+    content = source.get("content") if isinstance(source, dict) else None
+    return content if isinstance(content, dict) else {}
+
+
+def edited_in(events: Sequence[object]) -> set[str]:
+    """Ids of the events in `events` that an edit in `events` by the same sender replaces."""
+    senders = {getattr(e, "event_id", None): getattr(e, "sender", None) for e in events}
+    edits = ((edit_of(content_of(e)), getattr(e, "sender", None)) for e in events)
+    return {edit[0] for edit, sender in edits if edit is not None and senders.get(edit[0]) == sender}
