@@ -18,6 +18,7 @@ from pathlib import Path
 from bot import __version__
 from bot.config import load_settings
 from bot.errors import BotError
+from bot.logs import configure_logging
 
 __all__ = ["main"]
 
@@ -70,9 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # `ask` and `chat` talk to a person in the terminal: log lines there only when asked for with -v.
     terminal = getattr(args, "terminal", False)
     level = "DEBUG" if args.verbose else "WARNING" if args.quiet or terminal else settings.log_level
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("chromadb", "httpx", "httpcore", "urllib3", "alembic", "nio", "sentence_transformers", "bm25s"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    configure_logging(level, sys.stderr)
     try:
         return int(asyncio.run(args.handler(args, settings)))
     except BotError as exc:

@@ -133,7 +133,12 @@ class MatrixSettings(_Section):
     omo_room: str | None = None
     sync_timeout_ms: int = Field(default=30_000, ge=1000)
     request_timeout_s: float = Field(default=45.0, gt=0)
-    max_backoff_s: float = Field(default=60.0, gt=0)
+    max_backoff_s: float = Field(
+        default=3.0, gt=0, description="longest wait between retries: bounds the delay after an outage ends"
+    )
+    catch_up_max_age: dt.timedelta = Field(
+        default=dt.timedelta(hours=24), description="messages sent while the bot was down are answered up to this age"
+    )
 
 
 class TeamsSettings(_Section):

@@ -5,8 +5,12 @@ the core answers by calling `Channel.send` with a `Reply`, which the adapter ren
 (HTML on Matrix, an Adaptive Card on Teams). Adapters turn platform errors into `ChannelError`.
 
 Delivery rules every adapter keeps: never deliver the bot's own messages or another bot's notices;
-never deliver what was sent before the bot started; in a shared room deliver only messages that
-mention the bot (mention stripped from `text`) or start with `!`; in a private chat deliver all.
+deliver what was sent while the bot was down (Matrix: back to `matrix.catch_up_max_age`), but never
+what was sent before it first started; a message may be delivered more than once (a restart, a
+second instance), so the core claims each `message_id` once (`MessageClaims`); in a shared room
+deliver only messages that mention the bot (mention stripped from `text`) or start with `!`; in a
+private chat deliver all. An edited message is delivered as a new message with the new text and
+`edit_of` naming the original, which replies go to.
 """
 
 from __future__ import annotations
@@ -83,6 +87,8 @@ class IncomingMessage:
     sender_name: str | None = None
     feedback: Feedback | None = None
     action: Action | None = None
+    edit_of: str | None = None
+    """For an edit: the `message_id` of the edited message (`ref` points at it); `text` is the new text."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +97,8 @@ class AnswerReply:
 
     answer: Answer
     answer_id: str
+    edited: bool = False
+    """The answer is to an edited question whose first version was already handled: say so."""
 
 
 @dataclass(frozen=True, slots=True)

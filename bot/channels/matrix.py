@@ -1,12 +1,16 @@
 """The Matrix channel: a matrix-nio client (end-to-end encryption on) that implements `Channel`.
 
-Start-up: log in (see `matrix_session`), one full-state sync whose timeline is *not* delivered
-(it holds history), then long-poll syncs. Each sync's messages are handed to the handler as tasks
-(a slow answer never blocks syncing); the sync token is stored after they were dispatched, so a
-restart neither repeats nor skips a sync. Messages older than the start, from the bot itself, from
-other bots (`m.notice`) or from users outside `allowed_users`/`allowed_servers` are dropped; invites
-from allowed users are joined, other invites declined. Network failures are retried with jittered
-backoff capped at `max_backoff_s`; the homeserver refusing a call raises `ChannelError`.
+Start-up: log in (see `matrix_session`), one full-state sync from the stored sync token, then
+long-poll syncs. Each sync's messages are handed to the handler as tasks (a slow answer never blocks
+syncing); the sync token is stored after they were dispatched, so a restart neither skips a sync nor
+(thanks to the core's one claim per message) answers twice. The first sync catches up on what was sent
+while the bot was down, back to `catch_up_max_age`; on the very first start (no stored token) the
+history is not delivered. A `limited` timeline (more events than the sync returns) is back-filled
+through `/messages` down to the previous sync token. Messages from the bot itself, from other bots
+(`m.notice`) or from users outside `allowed_users`/`allowed_servers` are dropped; invites from allowed
+users are joined, other invites declined. An edit (`m.replace`) is delivered with its new text and
+answered in the thread of the edited message. Network failures are retried with jittered backoff
+capped at `max_backoff_s`; the homeserver refusing a call raises `ChannelError`.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -26,10 +31,13 @@ from nio import (
     AsyncClientConfig,
     DirectRoomsResponse,
     ErrorResponse,
+    Event,
     InviteMemberEvent,
     MegolmEvent,
     ReactionEvent,
     RoomCreateResponse,
+    RoomGetEventResponse,
+    RoomMessagesResponse,
     RoomMessageText,
     RoomPreset,
     RoomSendResponse,
@@ -38,7 +46,15 @@ from nio import (
 from nio.exceptions import LocalProtocolError, SendRetryError
 
 from bot.channels.base import ConversationRef, Feedback, IncomingMessage, MessageHandler, Reply, UserId
-from bot.channels.matrix_events import reaction_vote, strip_mention, thread_root, user_allowed
+from bot.channels.matrix_events import (
+    content_of,
+    edit_of,
+    edited_in,
+    reaction_vote,
+    strip_mention,
+    thread_root,
+    user_allowed,
+)
 from bot.channels.matrix_render import render_content
 from bot.channels.matrix_session import log_in
 from bot.config import MatrixSettings
@@ -51,6 +67,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _RETRYABLE = (aiohttp.ClientError, TimeoutError, OSError)
+_PAGE = 100  # events per /messages request when back-filling
+_MAX_PAGES = 50  # back-fill at most this many pages per room and sync
 
 
 class KeyValue(Protocol):
@@ -85,7 +103,8 @@ class MatrixChannel:
         self._direct_key = f"matrix.direct.{cfg.user_id}"
         self._direct: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._start_ms = 0
+        self._cutoff_ms = 0  # events older than this are not delivered
+        self._since: str | None = None  # the token the next sync starts from
         self._client: AsyncClient | None = None
         self.ready = asyncio.Event()
         """Set once the first sync is done and messages are being delivered (tests and health checks)."""
@@ -97,12 +116,14 @@ class MatrixChannel:
         return self._client
 
     async def _call(self, what: str, request: Awaitable[T], timeout_s: float | None = None) -> T:
-        """One request with the configured timeout; error responses become `ChannelError`."""
+        """One request with the configured timeout; error responses and network failures become `ChannelError`."""
         try:
             async with asyncio.timeout(timeout_s or self._cfg.request_timeout_s):
                 resp = await request
         except (LocalProtocolError, SendRetryError) as exc:
             raise ChannelError("matrix", f"{what}: {exc}") from exc
+        except _RETRYABLE as exc:  # the homeserver is unreachable: no status, so `_retrying` retries it
+            raise ChannelError("matrix", f"{what}: {type(exc).__name__}: {exc}") from exc
         _check(resp, what)
         return resp
 
@@ -135,10 +156,9 @@ class MatrixChannel:
         self._client = AsyncClient(
             self._cfg.homeserver or "", self._user_id, store_path=str(self._store_dir), config=config
         )
-        self._start_ms = int(time.time() * 1000)
         try:
             await self._retrying("login", lambda: log_in(self.client, self._cfg, self._store_dir))
-            await self._retrying("first sync", self._first_sync)
+            await self._retrying("first sync", lambda: self._first_sync(on_message))
             self.ready.set()
             log.info("matrix: syncing as %s", self._user_id)
             while True:
@@ -150,8 +170,10 @@ class MatrixChannel:
             await asyncio.gather(*self._tasks, return_exceptions=True)
             await self.client.close()
 
-    async def _first_sync(self) -> None:
+    async def _first_sync(self, on_message: MessageHandler) -> None:
         since = await self._kv.get(self._token_key)
+        start_ms = int(time.time() * 1000)
+        self._cutoff_ms = start_ms - int(self._cfg.catch_up_max_age.total_seconds() * 1000) if since else start_ms
         resp = await self._call("sync", self.client.sync(timeout=0, since=since, full_state=True))
         assert isinstance(resp, SyncResponse)
         stored = await self._kv.get(self._direct_key)
@@ -162,21 +184,77 @@ class MatrixChannel:
             self._direct.update(r for rooms in listed.rooms.values() for r in rooms)
         await self._housekeeping()
         await self._handle_invites(resp)
-        await self._kv.set(self._token_key, resp.next_batch)
+        if since is None:
+            log.info("matrix: first start; earlier messages are not answered")
+        else:
+            await self._deliver(resp, since, on_message)
+        await self._advance(resp.next_batch)
 
     async def _sync(self, on_message: MessageHandler) -> None:
         timeout_s = self._cfg.sync_timeout_ms / 1000 + self._cfg.request_timeout_s
-        resp = await self._call("sync", self.client.sync(timeout=self._cfg.sync_timeout_ms), timeout_s=timeout_s)
+        since = self._since
+        resp = await self._call(
+            "sync", self.client.sync(timeout=self._cfg.sync_timeout_ms, since=since), timeout_s=timeout_s
+        )
         assert isinstance(resp, SyncResponse)
         await self._housekeeping()
         await self._handle_invites(resp)
         await self._refresh_direct(room_id for room_id, info in resp.rooms.join.items() if info.timeline.events)
+        await self._deliver(resp, since, on_message)
+        await self._advance(resp.next_batch)
+
+    async def _advance(self, token: str) -> None:
+        """Sync from `token` next, in this process and (stored) after a restart."""
+        await self._kv.set(self._token_key, token)
+        self._since = token
+
+    async def _deliver(self, resp: SyncResponse, since: str | None, on_message: MessageHandler) -> None:
+        """Hand the messages of `resp` to `on_message`, back-filling timelines the sync cut short.
+
+        An original and its edit in one batch are delivered as the edit alone (it carries the new text).
+        """
+        skipped = 0
         for room_id, info in resp.rooms.join.items():
-            for event in info.timeline.events:
+            events: list[Event] = list(info.timeline.events)
+            if info.timeline.limited and info.timeline.prev_batch and since is not None:
+                events = await self._backfill(room_id, info.timeline.prev_batch, since) + events
+            edited = edited_in(events)
+            for event in events:
+                if getattr(event, "sender", self._user_id) == self._user_id or event.event_id in edited:
+                    continue
+                if getattr(event, "server_timestamp", 0) < self._cutoff_ms:
+                    skipped += 1
+                    continue
                 msg = self._incoming(room_id, event)
                 if msg is not None:
                     self._spawn(on_message, msg)
-        await self._kv.set(self._token_key, resp.next_batch)
+        if skipped:
+            log.info(
+                "matrix: skipped %d events older than matrix.catch_up_max_age (%s)",
+                skipped,
+                self._cfg.catch_up_max_age,
+            )
+
+    async def _backfill(self, room_id: str, prev_batch: str, since: str) -> list[Event]:
+        """The events a limited timeline left out: from `prev_batch` back to `since` or the cutoff, oldest first."""
+        found: list[Event] = []
+        token = prev_batch
+        for _ in range(_MAX_PAGES):
+            resp = await self._call("messages", self.client.room_messages(room_id, start=token, end=since, limit=_PAGE))
+            assert isinstance(resp, RoomMessagesResponse)
+            found.extend(e for e in resp.chunk if isinstance(e, Event))
+            if (
+                not resp.chunk
+                or not resp.end
+                or min(getattr(e, "server_timestamp", 0) for e in resp.chunk) < self._cutoff_ms
+            ):
+                break
+            token = resp.end
+        else:
+            log.warning("matrix: back-fill of %s stopped after %d events", room_id, len(found))
+        log.info("matrix: back-filled %d events in %s", len(found), room_id)
+        found.reverse()
+        return found
 
     async def _housekeeping(self) -> None:
         """What `sync_forever` does between syncs for end-to-end encryption: keys and to-device messages."""
@@ -232,8 +310,6 @@ class MatrixChannel:
         sender = getattr(event, "sender", "")
         if sender == self._user_id or not self._allowed(sender):
             return None
-        if getattr(event, "server_timestamp", 0) < self._start_ms:
-            return None
         if isinstance(event, MegolmEvent):
             log.warning("matrix: could not decrypt %s in %s (session %s)", event.event_id, room_id, event.session_id)
             return None
@@ -255,25 +331,54 @@ class MatrixChannel:
             )
         if not isinstance(event, RoomMessageText):  # notices, emotes, media, state: not for the bot
             return None
-        content: dict[str, Any] = event.source.get("content", {})
+        content: Mapping[str, Any] = content_of(event)
+        body: object = event.body
+        edit = edit_of(content)
+        if edit is not None:  # the new text; the reply goes to the edited message, never to the edit
+            original, content = edit
+            body = content.get("body") if content.get("msgtype") == "m.text" else None
+        if not isinstance(body, str):
+            return None
         own_name = room.user_name(self._user_id) if room is not None else None
-        text, mentioned = strip_mention(event.body, content, self._user_id, own_name)
+        text, mentioned = strip_mention(body, content, self._user_id, own_name)
         if not (is_private or mentioned or text.startswith("!")):
             return None
-        thread = thread_root(content, event.event_id)
+        target = original if edit is not None else event.event_id
         return IncomingMessage(
-            ref=ConversationRef(self.name, room_id, thread_id=thread, reply_to=event.event_id),
+            ref=ConversationRef(self.name, room_id, thread_id=thread_root(content, target), reply_to=target),
             message_id=event.event_id,
             sender=UserId(sender),
             text=text,
             is_private=is_private,
             sent_at=sent_at,
             sender_name=room.user_name(sender) if room is not None else None,
+            edit_of=original if edit is not None else None,
         )
+
+    async def _edited_thread(self, msg: IncomingMessage) -> str | None:
+        """The thread of the message `msg` edits (itself if none, or if the homeserver cannot say);
+        None when the edit is not by the original's sender (clients ignore such edits too)."""
+        assert msg.edit_of is not None
+        try:
+            resp = await self._call("get event", self.client.room_get_event(msg.ref.conversation_id, msg.edit_of))
+        except ChannelError as exc:
+            log.warning("matrix: could not fetch edited event %s: %s", msg.edit_of, exc)
+            return msg.edit_of
+        assert isinstance(resp, RoomGetEventResponse)
+        if getattr(resp.event, "sender", None) != msg.sender:
+            log.warning("matrix: ignored edit %s of another user's message %s", msg.message_id, msg.edit_of)
+            return None
+        return thread_root(content_of(resp.event), msg.edit_of)
 
     def _spawn(self, on_message: MessageHandler, msg: IncomingMessage) -> None:
         async def deliver() -> None:
+            nonlocal msg
             try:
+                if msg.edit_of is not None:
+                    thread = await self._edited_thread(msg)
+                    if thread is None:
+                        return
+                    msg = replace(msg, ref=replace(msg.ref, thread_id=thread))
                 await on_message(msg)
             except Exception:
                 log.exception("matrix: handler failed for %s", msg.message_id)

@@ -28,7 +28,7 @@ def _safe_url(url: str | None) -> str | None:
     return url if url and url.lower().startswith(("https://", "http://")) else None
 
 
-def _html(answer: Answer) -> str:
+def _html(answer: Answer, note: str | None) -> str:
     paragraphs = [p.splitlines() for p in answer.text.split("\n\n") if p.strip()]
     sources = [
         {
@@ -41,7 +41,7 @@ def _html(answer: Answer) -> str:
         }
         for c in answer.citations
     ]
-    return prompts.render("matrix_answer.html.j2", paragraphs=paragraphs, sources=sources)
+    return prompts.render("matrix_answer.html.j2", paragraphs=paragraphs, sources=sources, note=note)
 
 
 def render_content(to: ConversationRef, reply: Reply) -> dict[str, Any]:
@@ -50,11 +50,13 @@ def render_content(to: ConversationRef, reply: Reply) -> dict[str, Any]:
     """
     content: dict[str, Any]
     if isinstance(reply, AnswerReply):
+        note = prompts.render("answer_edited.nl.j2") if reply.edited else None
+        body = prompts.render("answer.nl.j2", answer=reply.answer)
         content = {
             "msgtype": "m.notice",
-            "body": prompts.render("answer.nl.j2", answer=reply.answer),
+            "body": f"{note}\n\n{body}" if note else body,
             "format": "org.matrix.custom.html",
-            "formatted_body": _html(reply.answer),
+            "formatted_body": _html(reply.answer, note),
         }
     else:
         notice = reply.notice if isinstance(reply, TextReply) else True  # a form is sent as its text alone

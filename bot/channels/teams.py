@@ -3,8 +3,11 @@
 `TeamsChannel.mount(app)` adds `POST /api/messages` to the aiohttp application. A request passes,
 in order: JWT validation by the SDK's `jwt_authorization_middleware` (on whenever `teams.app_id` is
 set, tenant-aware with `teams.tenant_id`; anonymous only with `teams.allow_anonymous`), where any
-failure, also one the SDK does not expect, is a 401; a shape check of the activity (400 for a
-malformed one); then the SDK's `CloudAdapter`, which runs `TeamsAgent.on_turn`.
+failure, also one the SDK does not expect, is a 401 (signing keys come from `teams_keys`, so a
+forged token never makes the bot fetch keys); a body that is not `application/json` is a 415; a
+shape check of the activity (400 for a malformed one); in anonymous mode, an activity whose
+`serviceUrl` is not on a loopback address is refused (403), and no reply ever goes to one; then
+the SDK's `CloudAdapter`, which runs `TeamsAgent.on_turn`.
 
 The turn only converts the activity (`teams_inbound.to_incoming`), remembers the conversation
 reference (in memory and in the `ConversationStore`, so another instance or a restart can still
@@ -21,11 +24,13 @@ routing or OAuth, and the delivery rules are ours (`teams_inbound`).
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -33,12 +38,14 @@ from microsoft_agents.activity import Activity, ConversationReference
 from microsoft_agents.authentication.msal import MsalConnectionManager
 from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_middleware
 from microsoft_agents.hosting.core import AgentAuthConfiguration, ClaimsIdentity, TurnContext
+from microsoft_agents.hosting.core.authorization.jwt.jwt_token_validator import JwtTokenValidator
 from pydantic import ValidationError
 
 from bot.adapters.state import ConversationRecord, ConversationStore
 from bot.channels.base import ConversationRef, IncomingMessage, MessageHandler, Reply
 from bot.channels.teams_cards import reply_activity, typing_activity
 from bot.channels.teams_inbound import CHANNEL, ActivityShapeError, check_activity, is_private, to_incoming
+from bot.channels.teams_keys import SigningKeys, install
 from bot.config import TeamsSettings
 from bot.errors import ChannelError, StoreError
 
@@ -53,6 +60,17 @@ _SDK_CONFIG_KEY = "agent_configuration"  # a plain string key: the SDK middlewar
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _loopback(url: str | None) -> bool:
+    """Whether `url` points at this machine (127.0.0.0/8, ::1 or localhost)."""
+    host = urlsplit(url or "").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def auth_configuration(settings: TeamsSettings) -> AgentAuthConfiguration:
@@ -86,6 +104,8 @@ def teams_routes(settings: TeamsSettings, channel: Callable[[], TeamsChannel | N
     `channel` is looked up per request, so the routes can be added when the app is built and the
     channel created later, once the state database is open; until then (or with no channel) it is a 503.
     """
+    if not isinstance(JwtTokenValidator._jwk_client_manager, SigningKeys):
+        install(SigningKeys(timeout_s=settings.request_timeout_s))
     sub = web.Application(middlewares=[_auth_failures_are_401, jwt_authorization_middleware])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # aiohttp's NotAppKeyWarning: the SDK dictates this key
@@ -151,6 +171,9 @@ class TeamsChannel:
         """The body of `POST /api/messages`, after authentication: shape check, then the SDK turn."""
         if self._handler is None:
             return web.json_response({"error": "the Teams channel is not running yet"}, status=503)
+        if request.content_type != "application/json":
+            log.info("teams: rejected a %s body", request.content_type or "untyped")
+            return web.json_response({"error": "the body must be application/json"}, status=415)
         try:
             body = await request.json()
             check_activity(body)
@@ -159,6 +182,11 @@ class TeamsChannel:
             reason = str(exc) if isinstance(exc, ActivityShapeError) else "malformed activity JSON"
             log.info("teams: rejected activity: %s", reason)
             return web.json_response({"error": reason}, status=400)
+        if self.anonymous and not _loopback(body["serviceUrl"]):
+            log.warning(
+                "teams: anonymous mode refuses activities from serviceUrl %s (not loopback)", body["serviceUrl"]
+            )
+            return web.json_response({"error": "anonymous mode answers only a loopback serviceUrl"}, status=403)
         response = await self._adapter.process(request, self._agent)
         return response if response is not None else web.Response(status=202)
 
@@ -253,6 +281,9 @@ class TeamsChannel:
 
     async def _post(self, to: ConversationRef, activity: Activity) -> str | None:
         reference = await self._reference(to.conversation_id)
+        if self.anonymous and not _loopback(reference.service_url):
+            log.warning("teams: anonymous mode sends nothing to serviceUrl %s (not loopback)", reference.service_url)
+            raise ChannelError(CHANNEL, "anonymous mode sends only to a loopback serviceUrl")
         continuation = reference.get_continuation_activity()
         continuation.id = to.reply_to or to.thread_id  # None: post into the conversation, not as a reply
         sent: list[str | None] = []

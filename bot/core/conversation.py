@@ -81,6 +81,8 @@ class Conversation:
         """Act on one message; replies go to `msg.ref` through the channel of that name.
 
         A message another instance (or an earlier delivery of the same message) already claimed is skipped.
+        An edit claims the edited message too: if that was handled already, the answer says it is for
+        the new text; if not, the original is never handled on its own.
         """
         try:
             ref = msg.ref
@@ -89,6 +91,11 @@ class Conversation:
             ):
                 log.debug("message %s on %s was already handled", msg.message_id, ref.channel)
                 return
+            edited = (
+                msg.edit_of is not None
+                and self._claims is not None
+                and not await self._claims.claim(ref.channel, ref.conversation_id, msg.edit_of, self._clock())
+            )
             await self._conversations.remember(
                 msg.ref.channel,
                 msg.ref.conversation_id,
@@ -96,12 +103,12 @@ class Conversation:
                 user_id=msg.sender,
                 at=self._clock(),
             )
-            await self._dispatch(msg)
+            await self._dispatch(msg, edited=edited)
         except Exception:
             log.exception("failed to handle message %s on %s", msg.message_id, msg.ref.channel)
             await self._apologise(msg.ref)
 
-    async def _dispatch(self, msg: IncomingMessage) -> None:
+    async def _dispatch(self, msg: IncomingMessage, *, edited: bool = False) -> None:
         if msg.feedback is not None:
             fb = msg.feedback
             answer_id = await self._answers.resolve(answer_id=fb.answer_id, message_id=fb.message_id)
@@ -143,9 +150,9 @@ class Conversation:
         if not question:
             await self._say(msg.ref, "empty_question.nl.j2")
             return
-        await self._answer(msg.ref, question)
+        await self._answer(msg.ref, question, edited=edited)
 
-    async def _answer(self, ref: ConversationRef, question: str) -> None:
+    async def _answer(self, ref: ConversationRef, question: str, *, edited: bool = False) -> None:
         channel = self._channels[ref.channel]
         omo = (ref.channel, ref.conversation_id) in self._omo
         context = None
@@ -169,7 +176,7 @@ class Conversation:
                     text=answer.text,
                 )
             )
-            message_id = await channel.send(ref, AnswerReply(answer=answer, answer_id=answer_id))
+            message_id = await channel.send(ref, AnswerReply(answer=answer, answer_id=answer_id, edited=edited))
             if message_id is not None:
                 await self._answers.set_message_id(answer_id, message_id)
             log.info(

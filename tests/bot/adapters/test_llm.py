@@ -116,3 +116,23 @@ async def test_not_in_sources_signal_refuses(server: tuple[FakeOpenAI, str]) -> 
     answer = await pipeline(url).answer("Hoeveel kost een MIA?")
     assert not answer.confident and answer.escalation_offered and answer.citations == ()
     assert json.dumps(fake.requests[0]).count("NIET_IN_BRONNEN") == 1
+
+
+async def test_invented_links_and_markup_are_removed_with_their_sentence(server: tuple[FakeOpenAI, str]) -> None:
+    fake, url = server
+    fake.reply = (
+        "Het OMO organiseert leerkringen. [2] Meld je aan op https://omo-aanmelden.example/nu. [2] "
+        "<script>alert('x')</script>Het OMO geeft advies. [2] Lees [hier](https://evil.example) meer. [2] "
+        "Mail vragen naar info@omo-nep.example. [2]"
+    )
+    answer = await pipeline(url).answer("Wat doet het OMO?")
+    assert answer.confident and answer.generator == "llm:test-model"
+    assert answer.text == "Het OMO organiseert leerkringen. [1]"
+
+
+async def test_only_invented_markup_falls_back_to_the_extractive_answer(server: tuple[FakeOpenAI, str]) -> None:
+    fake, url = server
+    fake.reply = 'De MIA brengt de impact in beeld, zie <a href="https://evil.example">de MIA</a>. [1]'
+    answer = await pipeline(url).answer("Wat brengt de MIA in beeld?")
+    assert answer.confident and answer.generator == "extractive"
+    assert "evil" not in answer.text and answer.citations[0].passage.doc.doc_id == "mia.md"

@@ -7,6 +7,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,8 @@ class Bot:
     channel: MatrixChannel | None = None
     answers: AnswerStore | None = None
     database_url: str | None = None  # share one database between bots to run them as instances of one service
+    catch_up_max_age: timedelta = timedelta(hours=24)
+    max_backoff_s: float = 0.5
     _task: asyncio.Task[None] | None = None
     _engine: Any = None
 
@@ -85,7 +88,8 @@ class Bot:
             allowed_servers=self.allowed_servers,
             sync_timeout_ms=2000,
             request_timeout_s=10,
-            max_backoff_s=0.5,
+            max_backoff_s=self.max_backoff_s,
+            catch_up_max_age=self.catch_up_max_age,
         )
         self.channel = MatrixChannel(cfg, self.data_dir / "matrix", KeyValueStore(self._engine))
         conv = Conversation(
@@ -141,7 +145,9 @@ class Official:
             self.events.append((room.room_id, event))
 
         self.client.add_event_callback(record, (RoomMessageText, RoomMessageNotice, MegolmEvent))
-        self._task = asyncio.create_task(self.client.sync_forever(timeout=500))
+        # a timeline long enough that a burst of replies is never cut short (`limited`) for the official
+        wide = {"room": {"timeline": {"limit": 200}}}
+        self._task = asyncio.create_task(self.client.sync_forever(timeout=500, sync_filter=wide))
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -184,12 +190,14 @@ class Official:
 
 
 class TcpProxy:
-    """Forwards a local port to another; started late to simulate a homeserver that comes up."""
+    """Forwards a local port to another: started late to simulate a homeserver that comes up, stopped
+    (every open connection cut) and started again to simulate an outage."""
 
     def __init__(self, port: int, target_port: int) -> None:
         self.port = port
         self.target_port = target_port
         self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
 
     async def start(self) -> None:
         async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -204,10 +212,17 @@ class TcpProxy:
 
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-            await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+            self._writers.update((writer, up_writer))
+            try:
+                await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+            finally:
+                self._writers.difference_update((writer, up_writer))
 
         self._server = await asyncio.start_server(handle, "127.0.0.1", self.port)
 
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
+            self._server = None
+        for writer in list(self._writers):
+            writer.close()

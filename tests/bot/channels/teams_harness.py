@@ -53,6 +53,7 @@ class FakeConnector:
 
     posted: list[Posted] = field(default_factory=list)
     jwks: dict[str, Any] = field(default_factory=lambda: {"keys": []})
+    jwks_fetches: int = 0
     url: str = ""
     delay_s: float = 0.0
     status: int = 201
@@ -84,6 +85,7 @@ class FakeConnector:
         return web.json_response({"id": f"bot-activity-{next(self._ids)}"}, status=self.status)
 
     async def _jwks(self, _request: web.Request) -> web.Response:
+        self.jwks_fetches += 1
         return web.json_response(self.jwks)
 
     def messages(self) -> list[Posted]:
@@ -152,9 +154,11 @@ class TeamsBot:
     url: str
     session: ClientSession
 
-    async def post(self, body: object, token: str | None = None, raw: bytes | None = None) -> int:
+    async def post(
+        self, body: object, token: str | None = None, raw: bytes | None = None, content_type: str = "application/json"
+    ) -> int:
         """POST an activity (or raw bytes) to `/api/messages`; returns the HTTP status."""
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": content_type}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         data = raw if raw is not None else json.dumps(body).encode()

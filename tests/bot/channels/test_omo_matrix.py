@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.cases import SqlCaseStore
+from bot.adapters.conversation_stores import StateMessageClaims
 from bot.adapters.escalation_support import SqlAnswerLookup, StatePrivateChats
 from bot.adapters.outbox import OutboxWorker
 from bot.adapters.state import AnswerStore, ConversationStore, KeyValueStore
@@ -69,6 +70,7 @@ async def running_bot(
         StaticSources(),
         channels,
         escalation=service.handle,
+        claims=StateMessageClaims(db),
     )
     tasks = [asyncio.create_task(channel.run(conversation.handle)), asyncio.create_task(worker.run())]
     try:
@@ -129,6 +131,30 @@ async def test_request_in_direct_chat_to_closure(synapse: Synapse, tmp_path: Pat
     finally:
         await official.stop()
         await omo.stop()
+
+
+async def test_intake_answer_sent_while_the_bot_is_down_continues_the_dialogue(
+    synapse: Synapse, tmp_path: Path, db: AsyncEngine
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    bot_id = synapse.register(f"bot-{tag}")
+    official = Official(synapse.url, synapse.register(f"ambtenaar-{tag}"), tmp_path / "official")
+    await official.start()
+    omo_room = (await official.client.room_create()).room_id  # type: ignore[union-attr]
+    try:
+        async with running_bot(db, synapse.url, bot_id, omo_room, tmp_path / "bot") as (channel, _):
+            await asyncio.wait_for(channel.ready.wait(), 30)
+            dm = await official.room(bot_id, direct=True)
+            await official.say(dm, "Ik wil graag hulp van het OMO")
+            await eventually(functools.partial(notices, official, dm, "Wil je dat ik"), what="the offer")
+        await official.say(dm, "ja")  # while the bot is stopped
+        async with running_bot(db, synapse.url, bot_id, omo_room, tmp_path / "bot") as (channel, _):
+            await eventually(functools.partial(notices, official, dm, "Over welke gemeente"), what="the next step")
+            await asyncio.sleep(1.5)
+        assert len(notices(official, dm, "Over welke gemeente")) == 1
+        assert len(notices(official, dm, "Wil je dat ik")) == 1
+    finally:
+        await official.stop()
 
 
 async def test_case_created_while_homeserver_is_down_is_notified_once(

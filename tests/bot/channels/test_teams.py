@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +16,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from microsoft_agents.hosting.core.authorization.authentication_constants import AuthenticationConstants
-from microsoft_agents.hosting.core.authorization.jwt.jwt_token_validator import (
-    JwtTokenValidator,
-    _JwkClientCacheEntry,
-)
+from microsoft_agents.hosting.core.authorization.jwt.jwt_token_validator import JwtTokenValidator
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.state import AnswerStore, ConversationStore
+from bot.adapters.state import AnswerStore, ConversationRecord, ConversationStore
 from bot.channels.base import ConversationRef, MessageHandler, TextReply
 from bot.channels.teams import TeamsChannel
+from bot.channels.teams_keys import SigningKeys, install
 from bot.config import TeamsSettings, load_settings
 from bot.core.conversation import Conversation
 from bot.core.models import Chunk, DocId, DocumentInfo, Passage, chunk_id_for
@@ -209,19 +208,15 @@ async def test_send_to_an_unknown_conversation_is_a_channel_error(engine: AsyncE
 
 @pytest.fixture
 def jwks_at(connector: FakeConnector) -> Iterator[rsa.RSAPrivateKey]:
-    """Point the SDK's Bot Framework JWKS lookup at the fake connector, which serves one real key."""
+    """Point the Bot Framework key-set URL at the fake connector, which serves one real key (and counts fetches)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
     connector.jwks = {"keys": [{**jwk, "kid": "onrust-test", "use": "sig", "alg": "RS256"}]}
-    cache = JwtTokenValidator._jwk_client_manager._cache
+    saved = JwtTokenValidator._jwk_client_manager
     uri = AuthenticationConstants.PUBLIC_ABS_JWKS_URL
-    saved = cache.get(uri)
-    cache[uri] = _JwkClientCacheEntry(jwt.PyJWKClient(connector.url + "jwks"), threading.Lock())
+    install(SigningKeys(timeout_s=5, uri_overrides={uri: connector.url + "jwks"}))
     yield key
-    if saved is None:
-        cache.pop(uri, None)
-    else:
-        cache[uri] = saved
+    JwtTokenValidator._jwk_client_manager = saved
 
 
 def _token(key: rsa.RSAPrivateKey, kid: str | None = "onrust-test") -> str:
@@ -249,6 +244,78 @@ async def test_with_an_app_id_bad_tokens_get_401(
         assert await bot.post(activity, token=_token(forger, kid="unknown")) == 401
         assert await bot.post({"not": "an activity"}) == 401  # auth comes before the shape check
     assert connector.posted == []
+
+
+async def test_forged_tokens_cause_no_key_fetches(
+    engine: AsyncEngine, connector: FakeConnector, jwks_at: rsa.RSAPrivateKey
+) -> None:
+    settings = TeamsSettings(enabled=True, app_id=APP_ID)
+    forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    activity = message_activity(connector.url, "Wat is de agenda?")
+    async with running_bot(settings, ConversationStore(engine), core(engine, FakeAnswerer(PASSAGES))) as bot:
+        assert await bot.post(activity, token=_token(forger)) == 401  # the first token: the key set is fetched
+        assert connector.jwks_fetches == 1
+        for i in range(20):
+            assert await bot.post(activity, token=_token(forger, kid=f"onbekend-{i}")) == 401
+        assert await bot.post(activity, token=_token(forger)) == 401
+        assert await bot.post(activity, token=_token(forger, kid=None)) == 401
+        assert await bot.post(activity, token="garbage") == 401
+        assert connector.jwks_fetches == 1
+    assert connector.posted == []
+
+
+async def test_signing_keys_are_refreshed_at_most_once_per_interval(
+    connector: FakeConnector, jwks_at: rsa.RSAPrivateKey
+) -> None:
+    now = [0.0]
+    url = AuthenticationConstants.PUBLIC_ABS_JWKS_URL
+    keys = SigningKeys(
+        timeout_s=5,
+        max_age_s=3600,
+        min_interval_s=300,
+        clock=lambda: now[0],
+        uri_overrides={url: connector.url + "jwks"},
+    )
+    assert (await keys.get_signing_key(url, {"kid": "onrust-test"})).key_id == "onrust-test"
+    for kid in ("nieuw", "nieuw", "onrust-test"):
+        with contextlib.suppress(ValueError):
+            await keys.get_signing_key(url, {"kid": kid})
+    assert connector.jwks_fetches == 1  # an unknown kid within the interval: refused without a fetch
+    now[0] = 301.0
+    with pytest.raises(ValueError, match="unknown signing key"):
+        await keys.get_signing_key(url, {"kid": "nieuw"})  # a rotated key may appear: one fetch
+    await keys.get_signing_key(url, {"kid": "onrust-test"})
+    assert connector.jwks_fetches == 2
+    now[0] = 301.0 + 3601
+    await keys.get_signing_key(url, {"kid": "onrust-test"})  # the set is older than max_age: fetched again
+    assert connector.jwks_fetches == 3
+
+
+async def test_a_body_that_is_not_json_gets_415(engine: AsyncEngine, connector: FakeConnector) -> None:
+    activity = message_activity(connector.url, "Wat is de agenda?")
+    async with running_bot(ANONYMOUS, ConversationStore(engine), core(engine, FakeAnswerer(PASSAGES))) as bot:
+        assert await bot.post(activity, content_type="text/plain") == 415
+        assert await bot.post(activity, content_type="application/x-www-form-urlencoded") == 415
+        assert await bot.post(activity, content_type="application/json; charset=utf-8") == 202
+        await connector.wait_for_messages(1)
+
+
+async def test_anonymous_mode_answers_only_a_loopback_service_url(
+    engine: AsyncEngine, connector: FakeConnector, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.channels.teams")
+    remote = message_activity("https://smba.trafficmanager.net/emea/", "Wat is de agenda?", conversation_id="a:remote")
+    conversations = ConversationStore(engine)
+    stored = {"serviceUrl": "https://smba.trafficmanager.net/emea/", "conversation": {"id": "a:stored"}}
+    await conversations.save(ConversationRecord("teams", "a:stored", True, None, stored), datetime.now(UTC))
+    async with running_bot(ANONYMOUS, conversations, core(engine, FakeAnswerer(PASSAGES))) as bot:
+        assert await bot.post(remote) == 403
+        assert "not loopback" in caplog.text
+        with pytest.raises(ChannelError, match="loopback"):
+            await bot.channel.send(ConversationRef("teams", "a:stored"), TextReply("hallo"))
+        assert await bot.post(message_activity(connector.url, "Wat is de agenda?")) == 202
+        await connector.wait_for_messages(1)
+    assert await conversations.get("teams", "a:remote") is None
 
 
 async def test_malformed_activities_get_400_and_the_server_keeps_serving(

@@ -47,3 +47,31 @@ def test_split_keeps_a_trailing_marker_with_its_sentence() -> None:
         "Nog een zin! [2]",
         "- punt [3]",
     ]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kept"),
+    [
+        ("Zie https://example.org/mia. [1]", True),  # in the passage text
+        ("De bron staat op https://example.org/doc [1]", True),  # the passage's own URL
+        ("Mail MIA@gemeente.nl. [1]", True),
+        ("De MIA weegt of a < b. [1]", True),  # a comparison is no markup
+        ("Zie https://elders.example/x voor meer. [1]", False),
+        ("Zie www.elders.example. [1]", False),
+        ("Mail boef@elders.example. [1]", False),
+        ("<script>alert(1)</script> De MIA. [1]", False),
+        ("De <b>MIA</b> weegt af. [1]", False),
+        ("Lees [hier](https://example.org/mia) meer. [1]", False),  # markdown is markup, even with a known link
+        ("Klik javascript:alert(1) hier. [1]", False),
+    ],
+)
+def test_links_mail_and_markup_need_a_cited_passage_that_has_them(sentence: str, kept: bool) -> None:
+    passages = [
+        make_passage(
+            "mia.md", "De MIA staat op https://example.org/mia; mail mia@gemeente.nl.", url="https://example.org/doc"
+        ),
+        make_passage("ander.md", "Zie https://elders.example/x en <b>vet</b>."),
+    ]
+    cited = cite(Draft(f"De MIA weegt de impact. [1]\n{sentence}", "llm"), passages)
+    assert cited.text == ("De MIA weegt de impact. [1] " + sentence if kept else "De MIA weegt de impact. [1]")
+    assert cited.dropped == (0 if kept else 1)

@@ -191,12 +191,12 @@ def test_every_template_renders() -> None:
         "not_available.nl.j2": {"feature": "!omo"},
         "sources.nl.j2": {"sources": []},
         "answer.nl.j2": {"answer": ans},
-        "matrix_answer.html.j2": {"paragraphs": [["<b>x</b>"]], "sources": []},
+        "matrix_answer.html.j2": {"paragraphs": [["<b>x</b>"]], "sources": [], "note": "Aangepast"},
     }
-    for name in ["help.nl.j2", "empty_question.nl.j2", "apology.nl.j2", *values]:
+    for name in ["help.nl.j2", "empty_question.nl.j2", "apology.nl.j2", "answer_edited.nl.j2", *values]:
         assert prompts.render(name, **values.get(name, {}))
     assert "[1] Titel" in prompts.render("answer.nl.j2", answer=ans)
-    assert "&lt;b&gt;" in prompts.render("matrix_answer.html.j2", paragraphs=[["<b>x</b>"]], sources=[])
+    assert "&lt;b&gt;" in prompts.render("matrix_answer.html.j2", paragraphs=[["<b>x</b>"]], sources=[], note=None)
 
 
 async def test_a_message_delivered_twice_is_answered_once(world: World) -> None:
