@@ -16,9 +16,9 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from bot.app import build_answerer, open_services
 from bot.config import load_settings
 from bot.core.answering import PUBLIC
+from bot.services import build_answerer, open_services
 from ingest.loaders import LoadOptions
 from ingest.pipeline import Ingestor
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.app import build_digests, open_services
-from bot.channels.base import ConversationRef
-from bot.config import Settings
-from bot.core.digest_service import FIRST_WINDOW, DigestService
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.core.digest_service import DigestService
 
 __all__ = ["register"]
 
@@ -59,6 +58,12 @@ async def _channel_of(digests: DigestService, room: str, channel: str | None) ->
 
 
 async def run_preview(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported here, not at the top: `onrust --help` reads this module, and `bot.app` loads every chat SDK.
+    from bot.app import build_digests
+    from bot.channels.base import ConversationRef
+    from bot.core.digest_service import FIRST_WINDOW
+    from bot.services import open_services
+
     async with open_services(settings) as services:
         digests = build_digests(services)
         channel, since = await _channel_of(digests, args.room, args.channel)
@@ -77,6 +82,9 @@ async def run_preview(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def run_send_now(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import build_digests
+    from bot.services import open_services
+
     async with open_services(settings) as services:
         digests = build_digests(services)
         count = await digests.send_now(args.channel, args.room)

@@ -9,13 +9,14 @@ import argparse
 import json
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.adapters.cases import SqlCaseStore
-from bot.adapters.db import create_engine, migrate
-from bot.config import Settings
 from bot.core.escalation import Case, parse_ref
 from bot.errors import EscalationError
+
+if TYPE_CHECKING:
+    from bot.adapters.cases import SqlCaseStore
+    from bot.config import Settings
 
 __all__ = ["parse_age", "register"]
 
@@ -47,6 +48,10 @@ def register(sub: Any) -> None:
 
 
 async def _store(settings: Settings) -> tuple[SqlCaseStore, Any]:
+    # Imported here, not at the top: `onrust --help` reads this module and need not load SQLAlchemy.
+    from bot.adapters.cases import SqlCaseStore
+    from bot.adapters.db import create_engine, migrate
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.database_url)
     await migrate(engine)
