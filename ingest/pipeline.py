@@ -26,10 +26,10 @@ from tqdm import tqdm
 
 from bot.adapters.chroma import StoredDocument
 from bot.config import IngestSettings
-from bot.core.models import Chunk, DocId, IngestAction, IngestEvent
+from bot.core.models import Chunk, DocId, IngestAction, IngestEvent, embedding_text
 from bot.core.sentences import quotable_sentences
 from bot.errors import IngestError
-from ingest.chunking import Chunker, embedding_text
+from ingest.chunking import Chunker
 from ingest.document import ParsedDocument
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadOptions, LoadResult, load_file, load_url
 
