@@ -8,9 +8,10 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.core.clock import utc
 from bot.core.escalation import Case, parse_ref
 from bot.errors import EscalationError
 
@@ -120,7 +121,7 @@ async def _show(args: argparse.Namespace, settings: Settings) -> int:
 async def _purge(args: argparse.Namespace, settings: Settings) -> int:
     store, engine = await _store(settings)
     try:
-        removed = await store.purge(datetime.now(UTC) - args.older_than)
+        removed = await store.purge(utc() - args.older_than)
     finally:
         await engine.dispose()
     print(f"purged {removed} closed case(s)")
