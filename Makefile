@@ -42,6 +42,7 @@ lint: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: setup-test synapse postgres lint
 	$(BIN)/pytest -q

@@ -20,9 +20,9 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.app import build_answerer, open_services
 from bot.config import Settings, load_settings
 from bot.core.evaluation import EvalQuestion, is_right, load_questions
+from bot.services import build_answerer, open_services
 from ingest.loaders import LoadOptions
 from ingest.pipeline import Ingestor
 

@@ -1,7 +1,7 @@
 """Round trip through a real Synapse: official -> bot -> answer back, sequential and 10 rooms at once.
 
 Not a test. Starts a throw-away Synapse (`<repo>/.venv-synapse`), ingests `knowledge/` into a temp
-data dir and answers with the real pipeline (`bot.app.build_answerer`); with `--fake`, or if the
+data dir and answers with the real pipeline (`bot.services.build_answerer`); with `--fake`, or if the
 ingest fails, the fake answerer is used and the output says so. Prints p50/p95 latency over
 `--n` sequential questions and the throughput of `--rooms` rooms asking `--per-room` questions at once.
 Usage: `python bench/matrix_roundtrip.py [--n 50] [--rooms 10] [--per-room 5] [--fake]`.
@@ -25,12 +25,12 @@ sys.path.insert(0, str(ROOT))  # run from a checkout: reuse the test harness
 
 from pydantic import SecretStr  # noqa: E402
 
-from bot.app import build_answerer, open_services  # noqa: E402
 from bot.channels.matrix import MatrixChannel  # noqa: E402
 from bot.config import MatrixSettings, load_settings  # noqa: E402
 from bot.core.answering import Answerer  # noqa: E402
 from bot.core.conversation import Conversation  # noqa: E402
 from bot.core.ports import SourceInfo  # noqa: E402
+from bot.services import build_answerer, open_services  # noqa: E402
 from tests.bot.channels.matrix_harness import Official, eventually, passages  # noqa: E402
 from tests.fakes import StaticSources  # noqa: E402
 from tests.synapse import Synapse  # noqa: E402

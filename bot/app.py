@@ -1,8 +1,8 @@
 """Composition root: the only place that picks concrete classes and wires them together.
 
-`open_store` gives the vector store, `open_services` everything a command or the server needs, and
-`build_app` the aiohttp application that `onrust serve` runs (Teams endpoint, Matrix sync and the
-scheduler start and stop with it through `cleanup_ctx`).
+On the services of `bot.services` it builds the channels, escalation and digest, and `build_app`, the
+aiohttp application that `onrust serve` runs (Teams endpoint, Matrix sync and the scheduler start and stop
+with it through `cleanup_ctx`). Only `onrust serve` and `onrust digest` import it: it loads every chat SDK.
 """
 
 from __future__ import annotations
@@ -10,25 +10,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.cases import SqlCaseStore
-from bot.adapters.chroma import ChromaStore
 from bot.adapters.conversation_stores import ChromaSources, StateMessageClaims
-from bot.adapters.db import create_engine, migrate
 from bot.adapters.digest_store import CaseDigestSource, DigestStore
-from bot.adapters.embeddings import NamedEmbeddings, build_embeddings
 from bot.adapters.escalation_support import DirectChatOpener, SqlAnswerLookup, StatePrivateChats
 from bot.adapters.outbox import OutboxWorker
 from bot.adapters.scheduler import Scheduler
-from bot.adapters.search import Bm25Index, DenseSearch
-from bot.adapters.state import AnswerStore, ConversationStore, IngestLog, KeyValueStore
 from bot.channels.base import Channel
 from bot.channels.matrix import MatrixChannel
 from bot.channels.teams import TeamsChannel, teams_routes
@@ -38,8 +30,7 @@ from bot.core.conversation import Conversation
 from bot.core.digest_service import DigestPolicy, DigestService, OpenCases
 from bot.core.escalation_service import EscalationService
 from bot.core.intake import Limits
-from bot.core.pipeline import AnswerPipeline, LLMAnswerer
-from bot.core.retrieval import HybridRetriever
+from bot.services import Services, build_answerer, open_services
 
 __all__ = [
     "CHANNELS",
@@ -49,96 +40,14 @@ __all__ = [
     "SCHEDULER",
     "SERVICES",
     "ChannelFactory",
-    "Services",
-    "build_answerer",
     "build_app",
     "build_digests",
     "build_escalation",
     "matrix_channel",
     "omo_rooms",
-    "open_services",
-    "open_store",
 ]
 
 log = logging.getLogger(__name__)
-
-
-def open_store(settings: Settings) -> tuple[ChromaStore, NamedEmbeddings]:
-    """The configured embedder and the vector store, opened (raises `ConfigError` on an embedder mismatch)."""
-    embeddings = build_embeddings(settings.embedding)
-    store = ChromaStore(settings.store, settings.chroma_path, embeddings)
-    store.open()
-    return store, embeddings
-
-
-@dataclass(frozen=True, slots=True)
-class Services:
-    """Shared objects of one running process; nothing here holds state another instance would need."""
-
-    settings: Settings
-    engine: AsyncEngine
-    store: ChromaStore
-    embeddings: NamedEmbeddings
-    ingest_log: IngestLog
-    answers: AnswerStore
-    conversations: ConversationStore
-    kv: KeyValueStore
-
-
-@asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
-    """Open the state database (migrated) and the vector store; dispose of them on exit."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(settings.database_url)
-    try:
-        await migrate(engine)
-        store, embeddings = open_store(settings)
-        yield Services(
-            settings=settings,
-            engine=engine,
-            store=store,
-            embeddings=embeddings,
-            ingest_log=IngestLog(engine),
-            answers=AnswerStore(engine),
-            conversations=ConversationStore(engine),
-            kv=KeyValueStore(engine),
-        )
-    finally:
-        await engine.dispose()
-
-
-def build_answerer(services: Services, *, warm: bool = True) -> AnswerPipeline:
-    """The configured answer pipeline: hybrid (or dense/BM25) retrieval, the LLM if configured, else extractive.
-
-    With `warm`, the embedder and the lexical index load now, so the first question is as fast as the rest.
-    """
-    settings = services.settings
-    cfg = settings.retrieval
-    dense = DenseSearch(services.store, services.embeddings) if cfg.mode != "bm25" else None
-    lexical = Bm25Index(services.store, refresh_s=cfg.refresh_s) if cfg.mode != "dense" else None
-    if warm:
-        if dense is not None:
-            services.embeddings.warm_up()
-        if lexical is not None:
-            lexical.warm_up()
-    retriever = HybridRetriever(
-        dense, lexical, mode=cfg.mode, top_k=cfg.top_k, candidates=cfg.candidates, bm25_weight=cfg.bm25_weight
-    )
-    llm = None
-    if settings.llm.base_url:
-        # Imported here: langchain-openai takes ~0.7 s to import and most runs have no LLM.
-        from bot.adapters.llm import OpenAIChatModel
-
-        llm = LLMAnswerer(OpenAIChatModel(settings.llm), timeout_s=settings.llm.timeout_s)
-    return AnswerPipeline(
-        retriever,
-        min_similarity=cfg.min_similarity,
-        min_lead_similarity=cfg.min_lead_similarity,
-        no_overlap_margin=cfg.no_overlap_margin,
-        max_passages=settings.answer.max_passages,
-        max_sentences=settings.answer.max_sentences,
-        llm=llm,
-    )
 
 
 ChannelFactory = Callable[["Services"], Channel | None]

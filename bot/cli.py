@@ -1,8 +1,12 @@
 """The `onrust` command: global options, logging, and one subcommand per module that registers itself.
 
 Each command module exposes `register(subparsers)`, adding a parser whose `handler` default is an
-async function `(args, settings) -> int` (the exit code). Operator-facing errors (`BotError`) end the
-command with a one-line English message and exit code 2; user-facing text comes from `prompts/`.
+async function `(args, settings) -> int` (the exit code). Building the parser imports every command
+module, so those import only what their parsers need; each handler imports the rest when it runs
+(`onrust --help` and `--version` take a fraction of a second, `onrust ingest` loads no chat SDK).
+
+Operator-facing errors (`BotError`) end the command with a one-line English message and exit code 2;
+user-facing text comes from `prompts/`.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ from importlib import import_module
 from pathlib import Path
 
 from bot import __version__
-from bot.config import load_settings
 from bot.errors import BotError
 from bot.logs import configure_logging
 
@@ -63,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from bot.config import load_settings  # pydantic-settings: not needed for --help or --version
+
     try:
         settings = load_settings(args.config, data_dir=args.data_dir)
     except BotError as exc:

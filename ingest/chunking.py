@@ -15,12 +15,11 @@ from dataclasses import dataclass, replace
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from bot.core.models import Chunk, chunk_id_for
+from bot.core.models import SECTION_SEPARATOR, Chunk, chunk_id_for
 from ingest.document import Block, ParsedDocument
 
-__all__ = ["Chunker", "embedding_text"]
+__all__ = ["Chunker"]
 
-SECTION_SEPARATOR = " > "
 # Bump when chunking (or what is embedded per chunk) changes in a way that must re-index unchanged documents.
 CHUNKER_VERSION = 3
 
@@ -30,14 +29,6 @@ class _Piece:
     text: str
     section: tuple[str, ...]
     page: int | None
-
-
-def embedding_text(chunk: Chunk) -> str:
-    """What the embedder and the lexical index see: title and section path, then the text."""
-    head = chunk.doc.title
-    if chunk.section and chunk.section != chunk.doc.title:
-        head = f"{head}{SECTION_SEPARATOR}{chunk.section}" if head else chunk.section
-    return f"{head}\n{chunk.text}" if head else chunk.text
 
 
 class Chunker:

@@ -1,4 +1,8 @@
-"""`onrust ingest`: index documents, folders, JSONL files and URLs into the knowledge base, incrementally."""
+"""`onrust ingest`: index documents, folders, JSONL files and URLs into the knowledge base, incrementally.
+
+The pipeline and the store are imported when the command runs, not here, so `onrust --help` starts at once;
+neither loads a chat SDK (import-linter's contracts in pyproject.toml keep `bot.app` and the channels out).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,12 @@ import argparse
 import json
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.app import open_services
-from bot.config import Settings
 from bot.core.models import Access, Kind
-from ingest.loaders import LoadOptions
-from ingest.pipeline import Ingestor
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 __all__ = ["register"]
 
@@ -41,6 +44,10 @@ def register(sub: Any) -> None:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services import open_services
+    from ingest.loaders import LoadOptions
+    from ingest.pipeline import Ingestor
+
     started = time.monotonic()
     options = LoadOptions(kind=Kind(args.kind) if args.kind else None, access=Access(args.access))
     async with open_services(settings) as services:

@@ -15,9 +15,8 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -26,10 +25,11 @@ from tqdm import tqdm
 
 from bot.adapters.chroma import StoredDocument
 from bot.config import IngestSettings
-from bot.core.models import Chunk, DocId, IngestAction, IngestEvent
+from bot.core.clock import Clock, utc
+from bot.core.models import Chunk, DocId, IngestAction, IngestEvent, embedding_text
 from bot.core.sentences import quotable_sentences
 from bot.errors import IngestError
-from ingest.chunking import Chunker, embedding_text
+from ingest.chunking import Chunker
 from ingest.document import ParsedDocument
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadOptions, LoadResult, load_file, load_url
 
@@ -169,7 +169,7 @@ class Ingestor:
         embedder: _Embedder,
         ingest_log: _Log,
         settings: IngestSettings,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = utc,
     ) -> None:
         self._store = store
         self._embedder = embedder

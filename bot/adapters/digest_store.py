@@ -25,6 +25,7 @@ from bot import prompts
 from bot.adapters.outbox import enqueue
 from bot.adapters.tables import answers, digest_subscriptions, feedback
 from bot.channels.base import ConversationRef, TextReply
+from bot.core.clock import utc
 from bot.core.digest import Audience, GapReason, KnowledgeGapEvent, OpenCase, Subscription, parse_time
 from bot.core.escalation import Case
 
@@ -88,7 +89,7 @@ class DigestStore:
     async def unsubscribe(self, channel: str, conversation_id: str) -> bool:
         where = (_subs.c.channel == channel) & (_subs.c.conversation_id == conversation_id) & _subs.c.enabled
         async with self._engine.begin() as conn:
-            result = await conn.execute(update(_subs).where(where).values(enabled=False, updated_at=datetime.now(UTC)))
+            result = await conn.execute(update(_subs).where(where).values(enabled=False, updated_at=utc()))
         return bool(result.rowcount)
 
     async def get(self, channel: str, conversation_id: str) -> Subscription | None:

@@ -43,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.adapters.tables import outbox
 from bot.channels.base import Action, Button, Channel, ConversationRef, FormField, FormReply, TextReply
+from bot.core.clock import utc
 from bot.errors import ChannelError
 
 __all__ = [
@@ -61,10 +62,6 @@ QueuedReply = TextReply | FormReply
 """What the outbox can carry."""
 
 Clock = Callable[[], datetime]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _utc(value: datetime) -> datetime:
@@ -210,7 +207,7 @@ class OutboxWorker:
         base_backoff_s: float = 1.0,
         max_backoff_s: float = 300.0,
         give_up_after_s: float = 7 * 24 * 3600.0,
-        clock: Clock = _utc_now,
+        clock: Clock = utc,
         rng: random.Random | None = None,
     ) -> None:
         self._engine = engine

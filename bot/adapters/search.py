@@ -18,9 +18,8 @@ import numpy as np
 
 from bot.adapters.chroma import ChromaStore
 from bot.adapters.embeddings import NamedEmbeddings
-from bot.core.models import Access, Chunk, ChunkId
+from bot.core.models import Access, Chunk, ChunkId, embedding_text
 from bot.core.text import terms
-from ingest.chunking import embedding_text
 
 __all__ = ["Bm25Index", "DenseSearch"]
 

@@ -1,4 +1,8 @@
-"""`onrust ask`, `onrust chat` and `onrust eval`: the answer pipeline from the command line."""
+"""`onrust ask`, `onrust chat` and `onrust eval`: the answer pipeline from the command line.
+
+The services (vector store, database) are imported by the handlers, not here: `onrust --help` reads this
+module to list the commands and must not wait for them.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,16 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
-
-from tqdm import tqdm
+from typing import TYPE_CHECKING, Any
 
 from bot import prompts
-from bot.app import Services, build_answerer, open_services
-from bot.config import Settings
 from bot.core.answering import EVERYONE, PUBLIC
-from bot.core.evaluation import EvalResult, Scoreboard, is_right, load_questions
-from bot.core.models import Answer
 from bot.core.omo_request import asks_for_omo
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.core.models import Answer
+    from bot.services import Services
 
 __all__ = ["answer_json", "register"]
 
@@ -94,6 +97,8 @@ async def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     if asks_for_omo(question) and not args.json:
         print(prompts.render("omo_terminal.nl.j2"))
         return 0
+    from bot.services import build_answerer, open_services
+
     async with open_services(settings) as services:
         if not await _has_knowledge(services, settings):
             return 1
@@ -120,6 +125,8 @@ async def _has_knowledge(services: Services, settings: Settings) -> bool:
 
 async def run_chat(args: argparse.Namespace, settings: Settings) -> int:
     """The terminal conversation; a follow-up is understood with the question before it (see `Answerer`)."""
+    from bot.services import build_answerer, open_services
+
     async with open_services(settings) as services:
         if not await _has_knowledge(services, settings):
             return 1
@@ -152,6 +159,11 @@ async def run_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def run_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from bot.core.evaluation import EvalResult, Scoreboard, is_right, load_questions
+    from bot.services import build_answerer, open_services
+
     questions = load_questions(args.questions)
     settings = settings.model_copy(
         update={"retrieval": settings.retrieval.model_copy(update={"top_k": max(args.k, 10)})}

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from bot.app import build_digests, open_services
-from bot.channels.base import ConversationRef
-from bot.config import Settings
-from bot.core.digest_service import FIRST_WINDOW, DigestService
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.core.digest_service import DigestService
 
 __all__ = ["register"]
 
@@ -59,10 +58,17 @@ async def _channel_of(digests: DigestService, room: str, channel: str | None) ->
 
 
 async def run_preview(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported here, not at the top: `onrust --help` reads this module, and `bot.app` loads every chat SDK.
+    from bot.app import build_digests
+    from bot.channels.base import ConversationRef
+    from bot.core.clock import utc
+    from bot.core.digest_service import FIRST_WINDOW
+    from bot.services import open_services
+
     async with open_services(settings) as services:
         digests = build_digests(services)
         channel, since = await _channel_of(digests, args.room, args.channel)
-        now = datetime.now(UTC)
+        now = utc()
         if since is None:
             print(f"note: {channel} {args.room} is not subscribed; showing the last day", file=sys.stderr)
             since = now - FIRST_WINDOW
@@ -77,6 +83,9 @@ async def run_preview(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def run_send_now(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import build_digests
+    from bot.services import open_services
+
     async with open_services(settings) as services:
         digests = build_digests(services)
         count = await digests.send_now(args.channel, args.room)

@@ -8,14 +8,16 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
-from bot.adapters.cases import SqlCaseStore
-from bot.adapters.db import create_engine, migrate
-from bot.config import Settings
+from bot.core.clock import utc
 from bot.core.escalation import Case, parse_ref
 from bot.errors import EscalationError
+
+if TYPE_CHECKING:
+    from bot.adapters.cases import SqlCaseStore
+    from bot.config import Settings
 
 __all__ = ["parse_age", "register"]
 
@@ -47,6 +49,10 @@ def register(sub: Any) -> None:
 
 
 async def _store(settings: Settings) -> tuple[SqlCaseStore, Any]:
+    # Imported here, not at the top: `onrust --help` reads this module and need not load SQLAlchemy.
+    from bot.adapters.cases import SqlCaseStore
+    from bot.adapters.db import create_engine, migrate
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.database_url)
     await migrate(engine)
@@ -115,7 +121,7 @@ async def _show(args: argparse.Namespace, settings: Settings) -> int:
 async def _purge(args: argparse.Namespace, settings: Settings) -> int:
     store, engine = await _store(settings)
     try:
-        removed = await store.purge(datetime.now(UTC) - args.older_than)
+        removed = await store.purge(utc() - args.older_than)
     finally:
         await engine.dispose()
     print(f"purged {removed} closed case(s)")

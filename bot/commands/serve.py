@@ -6,12 +6,10 @@ import argparse
 import asyncio
 import logging
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
-
-from bot.app import build_app
-from bot.config import Settings
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 __all__ = ["register", "run_serve"]
 
@@ -31,6 +29,11 @@ def register(sub: Any) -> None:
 
 
 async def run_serve(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported here, not at the top: `onrust --help` reads this module, and the app loads every chat SDK.
+    from aiohttp import web
+
+    from bot.app import build_app
+
     host = args.host or settings.teams.host
     port = settings.teams.port if args.port is None else args.port
     runner = web.AppRunner(build_app(settings))

@@ -12,10 +12,12 @@ import json
 import uuid
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.config import Settings
 from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 __all__ = ["DEPLOY_DIR", "PACKAGE_NAME", "build_manifest", "build_package", "register"]
 

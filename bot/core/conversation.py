@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bot import prompts
 from bot.channels.base import AnswerReply, Channel, ConversationRef, IncomingMessage, TextReply
 from bot.core.answering import EVERYONE, PUBLIC, Answerer
+from bot.core.clock import utc
 from bot.core.digest_service import DigestService
 from bot.core.ports import AnswerEntry, AnswerId, AnswerLog, ConversationLog, MessageClaims, Sources
 from bot.errors import ChannelError
@@ -27,10 +28,6 @@ Clock = Callable[[], datetime]
 
 # Features an installation may leave off; without them these commands get a plain notice.
 _OPTIONAL = {"omo": "!omo", "digest": "!digest"}
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def parse_command(text: str) -> tuple[str | None, str]:
@@ -59,7 +56,7 @@ class Conversation:
         channels: Mapping[str, Channel],
         *,
         omo: Collection[tuple[str, str]] = (),
-        clock: Clock = _utc_now,
+        clock: Clock = utc,
         max_question_chars: int = 4000,
         digests: DigestService | None = None,
         escalation: Callable[[IncomingMessage], Awaitable[bool]] | None = None,

@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot import prompts
 from bot.channels.base import Action, Button, ConversationRef, TextReply
+from bot.core.clock import Clock, utc
 from bot.core.digest import (
     Audience,
     DigestEvents,
@@ -41,16 +42,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
-
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 FIRST_WINDOW = timedelta(days=1)
 """A subscription's first digest covers the day before it was made."""
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +117,7 @@ class DigestService:
         omo_rooms: Collection[tuple[str, str]] = (),
         editor_rooms: Collection[str] = (),
         on_queued: Callable[[], None] | None = None,
-        clock: Clock = _utc_now,
+        clock: Clock = utc,
     ) -> None:
         self._repo = repo
         self._changes = changes

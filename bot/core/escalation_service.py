@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot import prompts
 from bot.channels.base import Action, Button, Channel, ConversationRef, FormField, FormReply, IncomingMessage, TextReply
+from bot.core.clock import utc
 from bot.core.escalation import (
     KINDS,
     URGENCIES,
@@ -46,10 +47,6 @@ log = logging.getLogger(__name__)
 TEAM_ACTIONS = {"omo_claim": "pak", "omo_answer": "antwoord", "omo_close": "sluit"}
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def labels() -> dict[str, Any]:
     """The Dutch labels of kinds, urgencies, fields and buttons."""
     loaded: dict[str, Any] = json.loads(prompts.render("omo_labels.json.j2"))
@@ -75,7 +72,7 @@ class EscalationService:
         limits: Limits | None = None,
         max_message_chars: int = 4000,
         reminder_after_s: float = 7200.0,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc,
     ) -> None:
         self._store = store
         self._answers = answers

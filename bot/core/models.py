@@ -23,6 +23,7 @@ __all__ = [
     "Passage",
     "Retrieval",
     "chunk_id_for",
+    "embedding_text",
 ]
 
 DocId = NewType("DocId", str)
@@ -81,6 +82,18 @@ class Chunk:
     ordinal: int
     section: str | None = None
     page: int | None = None
+
+
+SECTION_SEPARATOR = " > "
+"""Joins the headings of a chunk's section path (`Chunk.section`)."""
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What the embedder and the lexical index see: title and section path, then the text."""
+    head = chunk.doc.title
+    if chunk.section and chunk.section != chunk.doc.title:
+        head = f"{head}{SECTION_SEPARATOR}{chunk.section}" if head else chunk.section
+    return f"{head}\n{chunk.text}" if head else chunk.text
 
 
 @dataclass(frozen=True, slots=True)

@@ -284,6 +284,31 @@ def test_html_main_content_only(write_file: WriteFile, html_text: str) -> None:
     assert doc.blocks[2].text == "De politie adviseert over de inzet.\n\nRol | Taak\nBurgemeester | Besluit"
 
 
+def test_html_municipal_page_keeps_content_and_headings_only(write_file: WriteFile) -> None:
+    page = (Path(__file__).parents[1] / "fixtures" / "html" / "gemeente-evenementenvergunning.html").read_bytes()
+    doc = load_one(write_file("evenementenvergunning.html", page))
+
+    assert doc.title == "Evenementenvergunning aanvragen"
+    for furniture in (
+        *("Ga direct naar", "cookies", "Zoek", "Hoofdmenu", "Wonen en leven", "Home"),
+        *("Deel deze pagina", "WhatsApp", "nuttig", "Gerelateerde onderwerpen", "Postbus", "Privacyverklaring"),
+    ):
+        assert furniture not in doc.text
+    h1 = "Evenementenvergunning aanvragen"
+    assert [b.section for b in doc.blocks] == [
+        (h1,),
+        (h1, "Wanneer heeft u een vergunning nodig?"),
+        (h1, "Aanvragen"),
+        (h1, "Aanvragen", "Kosten"),
+        (h1, "Demonstraties"),
+    ]
+    assert doc.blocks[1].text.endswith(
+        "- meer dan 250 bezoekers tegelijk\n- versterkte muziek na 23.00 uur\n- afsluiting van een weg"
+    )
+    assert doc.blocks[3].text.splitlines()[-1] == "Evenement tot 2.000 bezoekers | € 152,60"
+    assert "Wet openbare manifestaties" in doc.blocks[4].text
+
+
 def test_html_title_falls_back_to_title_then_h1(write_file: WriteFile) -> None:
     titled = load_one(
         write_file("a.htm", "<html><head><title> Pagina  titel </title></head><body><p>Tekst.</p></body></html>")

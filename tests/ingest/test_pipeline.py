@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Services, open_services
 from bot.config import load_settings
 from bot.core.models import Access, IngestAction
+from bot.services import Services, open_services
 from ingest.loaders import LoadOptions
 from ingest.pipeline import Ingestor
 

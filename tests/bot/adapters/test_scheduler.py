@@ -74,14 +74,23 @@ async def test_stop_cancels_running_jobs_and_cancellation_propagates() -> None:
 
 
 async def test_names_are_unique_and_cron_jobs_need_no_start_run() -> None:
+    runs: list[str] = []
+    ran = asyncio.Event()
+
     async def job() -> None:
-        return None
+        runs.append("morning")
+
+    async def other() -> None:
+        runs.append("every")
+        ran.set()
 
     scheduler = Scheduler(AMS)
     scheduler.cron("morning", job, hour=8, minute=30, day_of_week="mon-fri")
     with pytest.raises(ValueError):
         scheduler.every("morning", 60, job)
+    scheduler.every("every", 3600, other)  # runs at start: shows that start runs what is due
     scheduler.start()
-    await asyncio.sleep(0.05)
-    assert not scheduler.tasks
+    await asyncio.wait_for(ran.wait(), 5)
+    await asyncio.sleep(0.1)  # a start run of the cron job would have come by now
     await scheduler.stop()
+    assert runs == ["every"]

@@ -44,14 +44,18 @@ class Posted:
     conversation_id: str
     reply_to: str | None
     activity: dict[str, Any]
-    authorization: str | None
 
 
 @dataclass
 class FakeConnector:
-    """The Bot Connector service: records POSTs to `/v3/conversations/{id}/activities[/{replyToId}]`."""
+    """The Bot Connector service: records POSTs to `/v3/conversations/{id}/activities[/{replyToId}]`.
+
+    Like the real one, it refuses (401) a POST whose `Authorization` header is not `authorization`: none
+    for a bot in anonymous mode, `Bearer <token>` for one with a configured app id and token.
+    """
 
     posted: list[Posted] = field(default_factory=list)
+    authorization: str | None = None
     jwks: dict[str, Any] = field(default_factory=lambda: {"keys": []})
     jwks_fetches: int = 0
     url: str = ""
@@ -68,6 +72,8 @@ class FakeConnector:
         return app
 
     async def _post(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != self.authorization:
+            return web.json_response({"error": {"code": "Unauthorized", "message": "bad credentials"}}, status=401)
         body = await request.json()
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
@@ -77,7 +83,6 @@ class FakeConnector:
             conversation_id=request.match_info["conv"],
             reply_to=request.match_info.get("reply_to"),
             activity=body,
-            authorization=request.headers.get("Authorization"),
         )
         async with self._changed:
             self.posted.append(posted)

@@ -27,6 +27,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
 PERSONAL = "a:personal-chat-1"
 OMO = "19:omo@thread.tacv2"
+OTHER = "19:algemeen@thread.tacv2"  # a team channel of the municipality that is not the OMO's
 
 
 @pytest.fixture
@@ -124,6 +125,12 @@ async def test_button_form_notification_and_team_buttons(db: AsyncEngine) -> Non
         await wait_in(connector, PERSONAL, f"referentie {ref}")
         buttons = {a["title"]: a["data"] for a in card(notice)["actions"]}
         assert set(buttons) == {"Oppakken", "Antwoord sturen", "Afsluiten"}
+        assert "Spanning rond de nieuwe opvanglocatie" in str(card(notice))  # the details the OMO needs
+
+        # While the case is open, someone in another team channel asks for the list of cases.
+        other = {"conversation_type": "channel", "conversation_id": OTHER, "user_id": "29:collega-2"}
+        assert await bot.post(message_activity(connector.url, "!omo lijst", mention=True, **other)) == 202  # type: ignore[arg-type]
+        await wait_in(connector, OTHER, "alleen in de ruimte van het OMO")
 
         for title, text, expect in (
             ("Oppakken", "", "is opgepakt door"),
@@ -135,4 +142,7 @@ async def test_button_form_notification_and_team_buttons(db: AsyncEngine) -> Non
             await wait_in(connector, PERSONAL, expect)
     case = await SqlCaseStore(db).get(CaseRef(ref))
     assert case is not None and case.state is CaseState.CLOSED
-    assert all("Spanning" not in card_text(p) for p in connector.messages() if p.conversation_id not in (PERSONAL, OMO))
+    outside = [p for p in connector.messages() if p.conversation_id not in (PERSONAL, OMO)]
+    assert {p.conversation_id for p in outside} == {OTHER}  # the other channel was answered, ...
+    for posted in outside:  # ... without a word of the case
+        assert all(detail not in str(posted.activity) for detail in (ref, "Spanning", "Ede", "opvang"))

@@ -389,8 +389,9 @@ async def test_a_slow_or_refusing_connector_is_a_channel_error(engine: AsyncEngi
 async def test_build_app_serves_the_teams_endpoint(tmp_path: Path, connector: FakeConnector) -> None:
     from aiohttp import ClientSession, ClientTimeout, web
 
-    from bot.app import Services, build_app, teams_channel
+    from bot.app import build_app, teams_channel
     from bot.core.answering import Answerer
+    from bot.services import Services
 
     environ = {"ONRUST_TEAMS__ENABLED": "true", "ONRUST_TEAMS__ALLOW_ANONYMOUS": "true"}
     settings = load_settings(environ=environ, data_dir=tmp_path)

@@ -58,7 +58,9 @@ def test_template_is_valid_as_shipped() -> None:
 def test_app_id_must_be_a_guid(app_id: str | None, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="GUID"):
         build_manifest(app_id)
-    assert not (tmp_path / "onrust-assistent-teams.zip").exists()
+    with pytest.raises(ConfigError, match="GUID"):
+        build_package(app_id, tmp_path / "out")
+    assert not (tmp_path / "out").exists()  # nothing half-written for the operator to upload by mistake
 
 
 async def test_command_writes_the_package(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
