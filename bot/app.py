@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapters.cases import SqlCaseStore
 from bot.adapters.chroma import ChromaStore
 from bot.adapters.conversation_stores import ChromaSources, StateMessageClaims
-from bot.adapters.db import create_engine, migrate
+from bot.adapters.db import create_engine, is_unreachable, migrate
 from bot.adapters.digest_store import CaseDigestSource, DigestStore
 from bot.adapters.embeddings import NamedEmbeddings, build_embeddings
 from bot.adapters.escalation_support import DirectChatOpener, SqlAnswerLookup, StatePrivateChats
@@ -252,7 +252,7 @@ def build_app(
             outbox = OutboxWorker(
                 services.engine,
                 channels,
-                lease_s=esc.outbox_lease_s,
+                lease_s=esc.outbox_takeover_s,
                 poll_s=esc.outbox_poll_s,
                 max_backoff_s=esc.outbox_max_backoff_s,
                 give_up_after_s=esc.outbox_give_up_after_s,
@@ -271,6 +271,9 @@ def build_app(
                 digests=digests,
                 escalation=escalation.handle,
                 claims=claims,
+                claim_takeover_s=settings.state.claim_takeover_s,
+                outage_retry_s=settings.state.outage_retry_s,
+                is_outage=is_unreachable,
             )
             app[SERVICES] = services
             app[CONVERSATION] = conversation
@@ -284,6 +287,9 @@ def build_app(
             if digests is not None:  # runs at start too: a digest missed while the bot was down goes out now
                 scheduler.every("digest", settings.digest.check_interval_s, digests.tick)
             scheduler.every("omo-reminders", esc.reminder_check_s, escalation.check_reminders)
+            # runs at start too: a claim a crashed predecessor left is answered as soon as it is stale
+            scheduler.every("claim-heartbeat", settings.state.claim_takeover_s / 3, conversation.beat_claims)
+            scheduler.every("claim-takeover", settings.state.claim_takeover_s / 3, conversation.take_over_claims)
 
             async def housekeeping() -> None:
                 now = datetime.now(UTC)

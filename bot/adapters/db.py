@@ -7,11 +7,12 @@ from importlib.resources import files
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.errors import StoreError
 
-__all__ = ["create_engine", "migrate"]
+__all__ = ["create_engine", "is_unreachable", "migrate"]
 
 # Serialises migrations between bot instances sharing one PostgreSQL database.
 _PG_MIGRATION_LOCK = 0x6F6E7275  # "onru"
@@ -31,6 +32,13 @@ def create_engine(url: str, timeout_s: float = 10.0) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, pool_pre_ping=True, connect_args={"timeout": timeout_s})
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """True when `exc` means the database could not be reached or dropped the connection (worth a retry)."""
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError))
+    return isinstance(exc, (OSError, TimeoutError))
 
 
 def _upgrade(connection: Connection) -> None:
