@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapters.cases import SqlCaseStore
 from bot.adapters.chroma import ChromaStore
 from bot.adapters.conversation_stores import ChromaSources, StateMessageClaims
-from bot.adapters.db import create_engine, is_unreachable, migrate
+from bot.adapters.db import create_engine, is_unreachable, migrate, ping
 from bot.adapters.digest_store import CaseDigestSource, DigestStore
 from bot.adapters.embeddings import NamedEmbeddings, build_embeddings
 from bot.adapters.escalation_support import DirectChatOpener, SqlAnswerLookup, StatePrivateChats
@@ -238,8 +238,9 @@ def build_app(
     channel_factories: Sequence[ChannelFactory] | None = None,
     answerer_factory: Callable[[Services], Answerer] = build_answerer,
 ) -> web.Application:
-    """The server of `onrust serve`: every configured channel delivering to one `Conversation`, and
-    `GET /healthz`. Services open and channels start with the app (`cleanup_ctx`) and stop with it.
+    """The server of `onrust serve`: every configured channel delivering to one `Conversation`,
+    `GET /healthz` (liveness) and `GET /readyz` (readiness). Services open and channels start with the
+    app (`cleanup_ctx`) and stop with it.
     """
     factories = list(CHANNEL_FACTORIES if channel_factories is None else channel_factories)
     app = web.Application()
@@ -317,6 +318,7 @@ def build_app(
 
     app.cleanup_ctx.append(lifecycle)
     app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
     if settings.teams.enabled and teams_channel in factories:
         # Routes must exist before the app starts; the channel itself is created in `lifecycle`.
         def current_teams() -> TeamsChannel | None:
@@ -327,9 +329,38 @@ def build_app(
     return app
 
 
+def _channel_states(app: web.Application) -> dict[str, str]:
+    return {name: "stopped" if task.done() else "running" for name, task in app[_CHANNEL_TASKS].items()}
+
+
 async def _healthz(request: web.Request) -> web.Response:
-    """200 with each channel's state while every channel runs; 503 once one has stopped."""
-    tasks = request.app[_CHANNEL_TASKS]
-    states = {name: "stopped" if task.done() else "running" for name, task in tasks.items()}
+    """Liveness: 200 with each channel's state while every channel runs; 503 once one has stopped."""
+    states = _channel_states(request.app)
     ok = all(state == "running" for state in states.values())
     return web.json_response({"ok": ok, "channels": states}, status=200 if ok else 503)
+
+
+async def _readyz(request: web.Request) -> web.Response:
+    """Readiness: 200 while the state database and the vector store answer and every channel runs, else 503.
+
+    A question arriving while the database is down waits for it (`state.outage_retry_s`), so an instance
+    that is not ready is still alive: take it out of rotation, do not restart it.
+    """
+    services = request.app[SERVICES]
+    timeout_s = services.settings.store.timeout_s
+
+    async def check(probe: Callable[[], Awaitable[object]]) -> str:
+        try:
+            async with asyncio.timeout(timeout_s):
+                await probe()
+        except Exception as exc:  # boundary: any failure means not ready
+            log.warning("readiness: %s", type(exc).__name__)
+            return "unreachable"
+        return "ok"
+
+    database = await check(lambda: ping(services.engine))
+    store = await check(lambda: asyncio.to_thread(services.store.count))
+    channels = _channel_states(request.app)
+    ok = database == store == "ok" and all(state == "running" for state in channels.values())
+    report = {"ok": ok, "database": database, "store": store, "channels": channels}
+    return web.json_response(report, status=200 if ok else 503)
