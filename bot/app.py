@@ -290,7 +290,7 @@ def build_app(
             scheduler.every("omo-reminders", esc.reminder_check_s, escalation.check_reminders)
             # runs at start too: a claim a crashed predecessor left is answered as soon as it is stale
             scheduler.every("claim-heartbeat", settings.state.claim_takeover_s / 3, conversation.beat_claims)
-            scheduler.every("claim-takeover", settings.state.claim_takeover_s / 3, conversation.take_over_claims)
+            scheduler.every("claim-takeover", settings.state.claim_takeover_s / 6, conversation.take_over_claims)
 
             async def housekeeping() -> None:
                 now = datetime.now(UTC)

@@ -141,15 +141,24 @@ class StateMessageClaims:
             )
         return taken
 
+    async def holds(self, msg: IncomingMessage) -> bool:
+        t = handled_messages.c
+        key = _key(msg.ref.conversation_id, msg.message_id)
+        query = select(t.owner).where((t.channel == msg.ref.channel) & (t.message_key == key) & t.done_at.is_(None))
+        async with self._engine.connect() as conn:
+            owner = (await conn.execute(query)).scalar()
+        return owner == self.instance_id
+
     async def done(self, msg: IncomingMessage, at: datetime) -> None:
         await self._close(msg.ref.channel, _key(msg.ref.conversation_id, msg.message_id), at)
 
     async def _close(self, channel: str, key: str, at: datetime) -> None:
+        """Close this instance's claim (one another instance took over stays that instance's to close)."""
         t = handled_messages.c
         async with self._engine.begin() as conn:
             await conn.execute(
                 update(handled_messages)
-                .where((t.channel == channel) & (t.message_key == key))
+                .where((t.channel == channel) & (t.message_key == key) & (t.owner == self.instance_id))
                 .values(done_at=at, message=null())  # SQL NULL: the text is not kept
             )
 

@@ -194,9 +194,10 @@ class Conversation:
         if not question:
             await self._say(msg.ref, "empty_question.nl.j2")
             return
-        await self._answer(msg.ref, question, retry)
+        await self._answer(msg, question, retry)
 
-    async def _answer(self, ref: ConversationRef, question: str, retry: OutageRetry) -> None:
+    async def _answer(self, msg: IncomingMessage, question: str, retry: OutageRetry) -> None:
+        ref = msg.ref
         channel = self._channels[ref.channel]
         omo = (ref.channel, ref.conversation_id) in self._omo
         context = None
@@ -220,6 +221,8 @@ class Conversation:
                 text=answer.text,
             )
             await retry(lambda: self._answers.record(entry))
+            if retry.waited and not await self._still_ours(msg, retry):
+                return
             message_id = await channel.send(ref, AnswerReply(answer=answer, answer_id=answer_id))
             if message_id is not None:
                 try:
@@ -235,6 +238,15 @@ class Conversation:
             )
         finally:
             await self._typing(channel, ref, False)
+
+    async def _still_ours(self, msg: IncomingMessage, retry: OutageRetry) -> bool:
+        """After waiting out an outage: False if another instance took the claim over meanwhile (it answers)."""
+        claims = self._claims
+        if claims is None or await retry(lambda: claims.holds(msg)):
+            return True
+        log.warning("message %s on %s was taken over during the outage; left to the other instance",
+                    msg.message_id, msg.ref.channel)  # fmt: skip
+        return False
 
     async def _list_sources(self, ref: ConversationRef) -> None:
         allowed = EVERYONE if (ref.channel, ref.conversation_id) in self._omo else PUBLIC

@@ -41,6 +41,8 @@ class OutageRetry:
         self._deadline = clock() + limit_s
         self._base_s = base_s
         self._cap_s = cap_s
+        self.waited = False
+        """True once a call had to wait for the database (its claim may have gone stale meanwhile)."""
 
     async def __call__(self, call: Callable[[], Awaitable[T]]) -> T:
         """The result of `call()`, retried while the database is unreachable. Raises `StoreError` at the deadline."""
@@ -56,4 +58,5 @@ class OutageRetry:
                     raise StoreError(f"the state database stayed unreachable: {type(exc).__name__}") from exc
                 delay = min(next(delays), left)
                 log.warning("state database unreachable (%s); retrying in %.1f s", type(exc).__name__, delay)
+                self.waited = True
                 await asyncio.sleep(delay)

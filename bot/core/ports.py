@@ -100,6 +100,10 @@ class MessageClaims(Protocol):
         """Take the open claims whose heartbeat is older than `stale_before`; returns their messages."""
         ...
 
+    async def holds(self, msg: IncomingMessage) -> bool:
+        """True while this instance owns the open claim of this message (nobody took it over)."""
+        ...
+
     async def done(self, msg: IncomingMessage, at: datetime) -> None:
         """Close this message's claim: it was answered (or apologised for)."""
         ...

@@ -15,6 +15,7 @@ from bot.adapters.state import AnswerStore, ConversationStore
 from bot.channels.base import AnswerReply, ConversationRef, IncomingMessage, UserId
 from bot.core.conversation import Conversation
 from bot.core.models import Access, Answer
+from bot.core.ports import AnswerEntry
 from tests.fakes import FakeAnswerer, FakeChannel, StaticSources, make_passage
 
 pytestmark = pytest.mark.integration
@@ -49,19 +50,41 @@ class Instance:
         return [r.answer.question for _, r in self.channel.sent if isinstance(r, AnswerReply)]
 
 
-def instance(engine: AsyncEngine, name: str, answerer: FakeAnswerer | None = None) -> Instance:
+class Outage(Exception):
+    """The state database is unreachable (as `is_outage` tells)."""
+
+
+class UnreachableAnswers(AnswerStore):
+    """The answer log while the database is down: `record` fails until `back` is set."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine)
+        self.down = asyncio.Event()
+        self.back = asyncio.Event()
+
+    async def record(self, entry: AnswerEntry) -> None:
+        if not self.back.is_set():
+            self.down.set()
+            raise Outage("connection refused")
+        await super().record(entry)
+
+
+def instance(
+    engine: AsyncEngine, name: str, answerer: FakeAnswerer | None = None, answers: AnswerStore | None = None
+) -> Instance:
     channel = FakeChannel()
     answerer = answerer or FakeAnswerer([make_passage("mia.md", "De MIA weegt de impact.")])
     box = Instance(None, channel, answerer)  # type: ignore[arg-type]
     box.conversation = Conversation(
         answerer,
-        AnswerStore(engine),
+        answers or AnswerStore(engine),
         ConversationStore(engine),
         StaticSources(),
         {"fake": channel},
         clock=lambda: box.now,
         claims=StateMessageClaims(engine, instance_id=name),
         claim_takeover_s=30.0,
+        is_outage=lambda exc: isinstance(exc, Outage),
     )
     return box
 
@@ -132,3 +155,19 @@ async def test_a_claim_left_by_a_crash_is_answered_by_the_next_start(engine: Asy
     restarted.now = T0 + timedelta(seconds=45)
     await restarted.conversation.take_over_claims()  # the scheduler runs it at start
     assert restarted.answers() == [question(7).text]
+
+
+async def test_a_claim_taken_over_while_its_owner_waited_out_an_outage_is_answered_by_the_taker_only(
+    engine: AsyncEngine,
+) -> None:
+    answers = UnreachableAnswers(engine)
+    waiting = instance(engine, "waiting", answers=answers)
+    task = asyncio.create_task(waiting.conversation.handle(question(1)))
+    await answers.down.wait()  # claimed, then the database went away: no heartbeats get through
+    taker = instance(engine, "taker")
+    taker.now = T0 + timedelta(seconds=31)
+    await taker.conversation.take_over_claims()
+    answers.back.set()
+    await asyncio.wait_for(task, 10)
+    assert taker.answers() == [question(1).text]
+    assert waiting.channel.sent == []  # it saw the claim was no longer its own
