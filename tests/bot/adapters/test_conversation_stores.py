@@ -59,10 +59,13 @@ async def test_a_dead_instance_claim_is_taken_over_once_with_its_message(engine:
     results = await asyncio.gather(*(s.take_over(later - timedelta(seconds=30), later) for s in survivors))
     taken = [m for r in results for m in r]
     assert sorted(taken, key=lambda m: m.message_id) == [with_action, original]  # each once, every field kept
-    winner = next(s for s, r in zip(survivors, results, strict=True) if r)
-    assert await winner.heartbeat(later) >= 1  # now the survivor's: it heart-beats them
-    for msg in taken:
-        await winner.done(msg, later)
+    for survivor, mine in zip(survivors, results, strict=True):
+        assert await survivor.heartbeat(later) == len(mine)  # now the taker's: it heart-beats them
+        for msg in mine:
+            await dead.done(msg, later)  # the old owner, were it back, can no longer close it
+            assert await survivor.holds(msg) and not await dead.holds(msg)
+            await survivor.done(msg, later)
+            assert not await survivor.holds(msg)
     much_later = later + timedelta(hours=1)
     assert await survivors[0].take_over(much_later, much_later) == []  # done claims are never taken again
     async with engine.connect() as conn:
