@@ -80,13 +80,11 @@ class Sources(Protocol):
 class MessageClaims(Protocol):
     """Claims each incoming message once, so it is handled once by however many instances receive it.
 
-    A claim names the instance that made it (`instance_id`) and carries a heartbeat and the message
-    itself. While an instance handles its claims it calls `heartbeat`; a claim whose heartbeat is older
-    than the takeover time is taken over by another instance (`take_over`), which then answers it.
-    `done` ends a claim: nobody takes it over again.
+    A claim names the instance that made it and carries a heartbeat and the message itself. While an
+    instance handles its claims it calls `heartbeat`; a claim whose heartbeat is older than the takeover
+    time is taken over by another instance (`take_over`), which then answers it. `done` ends a claim:
+    nobody takes it over again.
     """
-
-    instance_id: str
 
     async def claim(self, msg: IncomingMessage, at: datetime) -> bool:
         """True for the first claim of this message (now owned by this instance), False for every later one."""

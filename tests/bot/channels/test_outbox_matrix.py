@@ -81,20 +81,28 @@ async def test_a_row_sent_by_a_killed_instance_appears_once_and_the_queue_moves_
         async with engine.begin() as conn:
             await enqueue(conn, to, TextReply(first), kind="case_new", at=T0)
         dying = Relay(bot.channel, die=True)
-        killed = OutboxWorker(engine, {"matrix": dying}, worker_id="killed", clock=lambda: T0)
-        task = asyncio.create_task(killed.deliver_due())
-        await asyncio.wait_for(dying.posted.wait(), 30)
+        now = [T0]
+        killed = OutboxWorker(engine, {"matrix": dying}, worker_id="killed", clock=lambda: now[0])
+
+        async def send_until_posted() -> None:
+            while not dying.posted.is_set():  # a busy homeserver may refuse a first attempt
+                await killed.deliver_due()  # once posted, it hangs in the send
+                now[0] += timedelta(minutes=1)  # the next attempt is due
+
+        task = asyncio.create_task(send_until_posted())
+        await asyncio.wait_for(dying.posted.wait(), 60)
         task.cancel()  # SIGKILL: the row stays leased, sent but not marked
         await asyncio.gather(task, return_exceptions=True)
+        killed_at = now[0]
         async with engine.begin() as conn:  # a case from a healthy instance, queued behind it
-            await enqueue(conn, to, TextReply(later), kind="case_new", at=T0 + timedelta(seconds=1))
+            await enqueue(conn, to, TextReply(later), kind="case_new", at=killed_at + timedelta(seconds=1))
 
-        now = [T0 + timedelta(seconds=10)]
+        now[0] = killed_at + timedelta(seconds=10)
         relay = Relay(bot.channel)  # the instance restarted on its data dir: the same Matrix device
         takeover_s = EscalationSettings().outbox_takeover_s
         healthy = OutboxWorker(engine, {"matrix": relay}, clock=lambda: now[0], lease_s=takeover_s)
         assert await healthy.deliver_due() == 0  # the dead instance's lease still holds the room
-        now[0] = T0 + timedelta(seconds=takeover_s + 1)  # the default lease is short: well within 20 s
+        now[0] = killed_at + timedelta(seconds=takeover_s + 1)  # the default lease is short: well within 20 s
         assert await healthy.deliver_due() == 1  # the first row, resent with its transaction id
         assert await healthy.deliver_due() == 1  # then the later case
         assert relay.event_ids[0] == dying.event_ids[0]  # the homeserver recognised the resend
