@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,7 @@ from aiohttp import web
 
 from bot.adapters.cases import SqlCaseStore
 from bot.adapters.conversation_stores import ChromaSources, StateMessageClaims
+from bot.adapters.db import is_unreachable, ping
 from bot.adapters.digest_store import CaseDigestSource, DigestStore
 from bot.adapters.escalation_support import DirectChatOpener, SqlAnswerLookup, StatePrivateChats
 from bot.adapters.outbox import OutboxWorker
@@ -147,8 +148,9 @@ def build_app(
     channel_factories: Sequence[ChannelFactory] | None = None,
     answerer_factory: Callable[[Services], Answerer] = build_answerer,
 ) -> web.Application:
-    """The server of `onrust serve`: every configured channel delivering to one `Conversation`, and
-    `GET /healthz`. Services open and channels start with the app (`cleanup_ctx`) and stop with it.
+    """The server of `onrust serve`: every configured channel delivering to one `Conversation`,
+    `GET /healthz` (liveness) and `GET /readyz` (readiness). Services open and channels start with the
+    app (`cleanup_ctx`) and stop with it.
     """
     factories = list(CHANNEL_FACTORIES if channel_factories is None else channel_factories)
     app = web.Application()
@@ -161,7 +163,7 @@ def build_app(
             outbox = OutboxWorker(
                 services.engine,
                 channels,
-                lease_s=esc.outbox_lease_s,
+                lease_s=esc.outbox_takeover_s,
                 poll_s=esc.outbox_poll_s,
                 max_backoff_s=esc.outbox_max_backoff_s,
                 give_up_after_s=esc.outbox_give_up_after_s,
@@ -180,6 +182,9 @@ def build_app(
                 digests=digests,
                 escalation=escalation.handle,
                 claims=claims,
+                claim_takeover_s=settings.state.claim_takeover_s,
+                outage_retry_s=settings.state.outage_retry_s,
+                is_outage=is_unreachable,
             )
             app[SERVICES] = services
             app[CONVERSATION] = conversation
@@ -193,6 +198,9 @@ def build_app(
             if digests is not None:  # runs at start too: a digest missed while the bot was down goes out now
                 scheduler.every("digest", settings.digest.check_interval_s, digests.tick)
             scheduler.every("omo-reminders", esc.reminder_check_s, escalation.check_reminders)
+            # runs at start too: a claim a crashed predecessor left is answered as soon as it is stale
+            scheduler.every("claim-heartbeat", settings.state.claim_takeover_s / 3, conversation.beat_claims)
+            scheduler.every("claim-takeover", settings.state.claim_takeover_s / 6, conversation.take_over_claims)
 
             async def housekeeping() -> None:
                 now = datetime.now(UTC)
@@ -220,6 +228,7 @@ def build_app(
 
     app.cleanup_ctx.append(lifecycle)
     app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
     if settings.teams.enabled and teams_channel in factories:
         # Routes must exist before the app starts; the channel itself is created in `lifecycle`.
         def current_teams() -> TeamsChannel | None:
@@ -230,9 +239,38 @@ def build_app(
     return app
 
 
+def _channel_states(app: web.Application) -> dict[str, str]:
+    return {name: "stopped" if task.done() else "running" for name, task in app[_CHANNEL_TASKS].items()}
+
+
 async def _healthz(request: web.Request) -> web.Response:
-    """200 with each channel's state while every channel runs; 503 once one has stopped."""
-    tasks = request.app[_CHANNEL_TASKS]
-    states = {name: "stopped" if task.done() else "running" for name, task in tasks.items()}
+    """Liveness: 200 with each channel's state while every channel runs; 503 once one has stopped."""
+    states = _channel_states(request.app)
     ok = all(state == "running" for state in states.values())
     return web.json_response({"ok": ok, "channels": states}, status=200 if ok else 503)
+
+
+async def _readyz(request: web.Request) -> web.Response:
+    """Readiness: 200 while the state database and the vector store answer and every channel runs, else 503.
+
+    A question arriving while the database is down waits for it (`state.outage_retry_s`), so an instance
+    that is not ready is still alive: take it out of rotation, do not restart it.
+    """
+    services = request.app[SERVICES]
+    timeout_s = services.settings.store.timeout_s
+
+    async def check(probe: Callable[[], Awaitable[object]]) -> str:
+        try:
+            async with asyncio.timeout(timeout_s):
+                await probe()
+        except Exception as exc:  # boundary: any failure means not ready
+            log.warning("readiness: %s", type(exc).__name__)
+            return "unreachable"
+        return "ok"
+
+    database = await check(lambda: ping(services.engine))
+    store = await check(lambda: asyncio.to_thread(services.store.count))
+    channels = _channel_states(request.app)
+    ok = database == store == "ok" and all(state == "running" for state in channels.values())
+    report = {"ok": ok, "database": database, "store": store, "channels": channels}
+    return web.json_response(report, status=200 if ok else 503)

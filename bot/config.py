@@ -76,6 +76,12 @@ class StateSettings(_Section):
     database_url: SecretStr | None = Field(
         default=None, description="SQLAlchemy async URL; default SQLite under the data dir"
     )
+    claim_takeover_s: float = Field(
+        default=30.0, gt=0, description="a message claim whose instance stopped heart-beating is taken over after this"
+    )
+    outage_retry_s: float = Field(
+        default=300.0, ge=0, description="a message arriving while the database is unreachable waits this long at most"
+    )
 
 
 class IngestSettings(_Section):
@@ -195,7 +201,9 @@ class EscalationSettings(_Section):
     max_description_chars: int = Field(default=2000, ge=100, le=20_000)
     max_field_chars: int = Field(default=200, ge=20, le=2000)
     outbox_poll_s: float = Field(default=2.0, gt=0, description="how often other instances' rows are sought")
-    outbox_lease_s: float = Field(default=120.0, gt=0, description="a claimed row is retried after this")
+    outbox_takeover_s: float = Field(
+        default=15.0, gt=0, description="a row claimed by an instance that stopped renewing is taken over after this"
+    )
     outbox_max_backoff_s: float = Field(default=300.0, gt=0)
     outbox_give_up_after_s: float = Field(default=7 * 24 * 3600.0, gt=0)
     reminder_check_s: float = Field(default=60.0, gt=0)

@@ -37,12 +37,17 @@ def synapse() -> Iterator[Synapse]:
 
 @dataclass(frozen=True)
 class Postgres:
-    """A running PostgreSQL server on 127.0.0.1; `new_database()` gives an asyncpg URL to an empty database."""
+    """A running PostgreSQL server on 127.0.0.1; `new_database()` gives an asyncpg URL to an empty database.
+
+    `stop()` and `start()` take it down and bring it back on the same port (a database outage).
+    """
 
     port: int
     bin_dir: Path
     socket_dir: Path
     user: str
+    data_dir: Path
+    log: Path
 
     def _psql(self, sql: str) -> None:
         cmd = [str(self.bin_dir / "psql"), "-h", str(self.socket_dir), "-p", str(self.port), "-U", self.user]
@@ -52,6 +57,17 @@ class Postgres:
         name = f"t_{uuid.uuid4().hex[:12]}"
         self._psql(f"CREATE DATABASE {name}")
         return f"postgresql+asyncpg://{self.user}@127.0.0.1:{self.port}/{name}"
+
+    def _pg_ctl(self, *args: str) -> None:
+        _run([*_as_postgres_user(), str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), *args])
+
+    def start(self) -> None:
+        opts = f"-k {self.socket_dir} -h 127.0.0.1 -p {self.port} -F -c max_connections=200"
+        self._pg_ctl("-o", opts, "-l", str(self.log), "-w", "start")
+
+    def stop(self) -> None:
+        """Stop at once, dropping every connection (as a crash or a network cut would)."""
+        self._pg_ctl("-m", "immediate", "-w", "stop")
 
 
 def _as_postgres_user() -> list[str]:
@@ -63,43 +79,53 @@ def _run(cmd: list[str]) -> None:
     subprocess.run(cmd, check=True, capture_output=True, timeout=120)
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[Postgres]:
-    """A real PostgreSQL for the session (fsync off, trust auth on loopback); fails, never skips."""
+@contextlib.contextmanager
+def _postgres_server() -> Iterator[Postgres]:
+    """initdb and start a server in a fresh directory (fsync off, trust auth on loopback); fails, never skips."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not found:
         pytest.fail("PostgreSQL is not installed (make postgres installs it)")
     bin_dir = Path(found[-1]).parent
     base = "/dev/shm" if os.path.isdir("/dev/shm") else None
     root = Path(tempfile.mkdtemp(prefix="onrust-pg-", dir=base))
-    data, sock = root / "data", root / "sock"
+    sock = root / "sock"
     sock.mkdir()
     prefix = _as_postgres_user()
     if prefix:
         shutil.chown(root, "postgres")
         shutil.chown(sock, "postgres")
-    user = "onrust"
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    server = Postgres(port, bin_dir, sock, "onrust", root / "data", root / "log")
     try:
-        _run(
-            [*prefix, str(bin_dir / "initdb"), "-D", str(data), "-U", user, "-A", "trust", "-E", "UTF8", "--no-sync"],
-        )
-        opts = f"-k {sock} -h 127.0.0.1 -p {port} -F -c max_connections=200"
-        _run(
-            [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "log"), "-w", "start"],
-        )
+        initdb = [str(bin_dir / "initdb"), "-D", str(server.data_dir), "-U", server.user]
+        _run([*prefix, *initdb, "-A", "trust", "-E", "UTF8", "--no-sync"])
+        server.start()
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        log_text = (root / "log").read_text() if (root / "log").exists() else ""
+        log_text = server.log.read_text() if server.log.exists() else ""
         stderr = getattr(exc, "stderr", b"") or b""
         pytest.fail(f"PostgreSQL did not start: {exc}\n{stderr.decode(errors='replace')}\n{log_text}")
     try:
-        yield Postgres(port=port, bin_dir=bin_dir, socket_dir=sock, user=user)
+        yield server
     finally:
         with contextlib.suppress(Exception):
-            _run([*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"])
+            server.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A real PostgreSQL for the session, shared by every test (each gets its own database)."""
+    with _postgres_server() as server:
+        yield server
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[Postgres]:
+    """A real PostgreSQL for one test, which may stop and start it."""
+    with _postgres_server() as server:
+        yield server
 
 
 @contextlib.asynccontextmanager

@@ -124,8 +124,10 @@ class FakeChannel:
     sent: list[tuple[ConversationRef, Reply]] = field(default_factory=list)
     typing_calls: list[tuple[ConversationRef, bool]] = field(default_factory=list)
     fail_sends: int = 0
+    txn_ids: list[str | None] = field(default_factory=list)  # of every attempt, failed ones too
 
-    async def send(self, to: ConversationRef, reply: Reply) -> str | None:
+    async def send(self, to: ConversationRef, reply: Reply, *, txn_id: str | None = None) -> str | None:
+        self.txn_ids.append(txn_id)
         if self.fail_sends:
             self.fail_sends -= 1
             raise ChannelError(self.name, "send refused", status=500)

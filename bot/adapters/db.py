@@ -6,12 +6,13 @@ from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.errors import StoreError
 
-__all__ = ["create_engine", "migrate"]
+__all__ = ["create_engine", "is_unreachable", "migrate", "ping"]
 
 # Serialises migrations between bot instances sharing one PostgreSQL database.
 _PG_MIGRATION_LOCK = 0x6F6E7275  # "onru"
@@ -31,6 +32,37 @@ def create_engine(url: str, timeout_s: float = 10.0) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, pool_pre_ping=True, connect_args={"timeout": timeout_s})
+
+
+# SQLSTATE classes of an unreachable server: 08 connection exceptions, 57P shutting down or starting up.
+_UNREACHABLE_SQLSTATES = ("08", "57P")
+_SQLITE_UNREACHABLE = ("database is locked", "unable to open database file", "disk i/o error")
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """True when `exc` means the database could not be reached or dropped the connection (worth a retry).
+
+    A query the database refused (a constraint, a missing table) is not an outage.
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (OSError, TimeoutError, InterfaceError)):
+            return True
+        if isinstance(seen, DBAPIError):
+            if seen.connection_invalidated:
+                return True
+            if isinstance(seen, OperationalError) and any(m in str(seen.orig).lower() for m in _SQLITE_UNREACHABLE):
+                return True
+        if str(getattr(seen, "sqlstate", None) or "").startswith(_UNREACHABLE_SQLSTATES):
+            return True
+        seen = getattr(seen, "orig", None) if isinstance(seen, DBAPIError) else seen.__cause__
+    return False
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Run `SELECT 1`; raises whatever the driver raises when the database cannot answer."""
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
 
 
 def _upgrade(connection: Connection) -> None:

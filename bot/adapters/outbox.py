@@ -14,13 +14,21 @@ returns False (use it for "at most once per day/case" messages such as a digest 
 `case_ref` ties a row to an OMO case so `purge_case_rows` can remove it with the case.
 
 `OutboxWorker(engine, channels).run()` delivers pending rows until cancelled: it claims a row with a
-lease (a conditional UPDATE, so two instances never both send it), sends it through the channel of
-that name, and marks it sent. A failure (`ChannelError` or anything else) schedules the next attempt
-with jittered exponential backoff; after `give_up_after_s` the row is marked failed and logged.
-Rows for one conversation go out in enqueue order: a row waits while an older one there is pending.
-A crash between sending and marking may send that one row again after the lease expires; this is the
-only duplicate possible. `poke()` wakes the worker at once (after an enqueue in this process); other
-instances find the row at their next poll. Periodic jobs (the OMO reminder check) run on the `Scheduler`.
+short lease (a conditional UPDATE, so two instances never both send it), renews the lease while it
+sends, sends the row through the channel of that name, and marks it sent. A dead instance's lease thus
+holds a conversation's queue for at most `lease_s` (`escalation.outbox_takeover_s`). A failure
+(`ChannelError` or anything else) schedules the next attempt with jittered exponential backoff; after
+`give_up_after_s` the row is marked failed and logged. Rows for one conversation go out in enqueue
+order: a row waits while an older one there is pending. `poke()` wakes the worker at once (after an
+enqueue in this process); other instances find the row at their next poll. Periodic jobs (the OMO
+reminder check) run on the `Scheduler`.
+
+Repeats: each row has a stable transaction id (`OutboxItem.txn_id`) passed to `Channel.send`. A crash
+between sending and marking makes the row due again when the lease expires; resent from the same
+Matrix device (the instance restarted on its data dir), the homeserver recognises the transaction id
+and posts nothing new. Resent by another instance (another device), it may appear twice: taking over
+an expired lease is logged as a WARNING naming the instance that held it, so such a duplicate can be
+told. Teams has no such id; a resend there may repeat the message.
 
 Only `TextReply` (with buttons) and `FormReply` can be queued; an `AnswerReply` is sent directly.
 Nothing here logs message text: rows are named by id, kind and case reference.
@@ -188,11 +196,17 @@ class OutboxItem:
     attempts: int
     created_at: datetime
 
+    @property
+    def txn_id(self) -> str:
+        """The row's transaction id: the same for every attempt, different for every row."""
+        return f"onrust-outbox-{self.id}-{int(self.created_at.timestamp())}"
+
 
 class OutboxWorker:
     """Delivers queued rows through `channels` (by name); see the module docstring for the guarantees.
 
     Times are seconds. `worker_id` names this instance in the `claimed_by` column (random by default).
+    `lease_s` is how long a claim holds without renewal; this worker renews its claims every third of it.
     """
 
     def __init__(
@@ -201,7 +215,7 @@ class OutboxWorker:
         channels: Mapping[str, Channel],
         *,
         worker_id: str | None = None,
-        lease_s: float = 120.0,
+        lease_s: float = 15.0,
         poll_s: float = 2.0,
         batch: int = 20,
         base_backoff_s: float = 1.0,
@@ -214,6 +228,7 @@ class OutboxWorker:
         self._channels = channels
         self.worker_id = worker_id or uuid.uuid4().hex[:16]
         self._lease = timedelta(seconds=lease_s)
+        self._renew_s = lease_s / 3
         self._poll_s = poll_s
         self._batch = batch
         self._base_s = base_backoff_s
@@ -247,12 +262,36 @@ class OutboxWorker:
                 pass
 
     async def deliver_due(self) -> int:
-        """One pass: claim due rows and send them; returns how many were sent."""
+        """One pass: claim due rows and send them (renewing the leases meanwhile); returns how many were sent."""
+        items = await self.claim()
+        if not items:
+            return 0
+        renewal = asyncio.create_task(self._keep_leases(), name="outbox:leases")
         sent = 0
-        for item in await self.claim():
-            if await self._deliver(item):
-                sent += 1
+        try:
+            for item in items:
+                if await self._deliver(item):
+                    sent += 1
+        finally:
+            renewal.cancel()
+            await asyncio.gather(renewal, return_exceptions=True)
         return sent
+
+    async def _keep_leases(self) -> None:
+        """Extend the lease of every row this worker holds, every third of the lease, until cancelled."""
+        while True:
+            await asyncio.sleep(self._renew_s)
+            try:
+                async with self._engine.begin() as conn:
+                    await conn.execute(
+                        update(outbox)
+                        .where(outbox.c.claimed_by == self.worker_id)
+                        .values(lease_until=self._clock() + self._lease)
+                    )
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the send goes on; another instance may take the row if this persists
+                log.warning("outbox: could not renew the leases of worker %s: %s", self.worker_id, exc)
 
     async def claim(self) -> list[OutboxItem]:
         """Claim up to `batch` due rows (the oldest pending row of each conversation) for this worker."""
@@ -289,6 +328,10 @@ class OutboxWorker:
                 )
             if result.rowcount != 1:
                 continue  # another instance took it
+            if row["claimed_by"] is not None:
+                log.warning("outbox: row %s (%s, case %s) taken over from worker %s, whose lease expired; "
+                            "if it had sent the row, another device's resend may show it twice",
+                            row["id"], row["kind"], row["case_ref"], row["claimed_by"])  # fmt: skip
             try:
                 reply = decode_reply(row["payload"])
             except (ValueError, KeyError, TypeError):
@@ -313,7 +356,7 @@ class OutboxWorker:
         try:
             if channel is None:
                 raise ChannelError(item.to.channel, "channel is not running in this instance")
-            await channel.send(item.to, item.reply)
+            await channel.send(item.to, item.reply, txn_id=item.txn_id)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # boundary: one undeliverable row must not stop the others

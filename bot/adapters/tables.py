@@ -203,11 +203,18 @@ digest_subscriptions = Table(
 )
 
 # Every incoming message is claimed here before it is handled, so a second instance syncing the same
-# Matrix account, or a Bot Service retry of the same Teams activity, is handled once.
+# Matrix account, or a Bot Service retry of the same Teams activity, is handled once. 0005: a claim
+# names its owner and carries a heartbeat and the message itself, so another instance can take over
+# (and answer) a claim whose owner died; `done_at` is set (and the message dropped) once it is answered.
 handled_messages = Table(
     "handled_messages",
     metadata,
     Column("channel", String(16), primary_key=True),
     Column("message_key", String(64), primary_key=True),  # sha256 of conversation and message id
     Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("owner", String(64)),  # the instance handling it
+    Column("heartbeat_at", DateTime(timezone=True)),
+    Column("done_at", DateTime(timezone=True)),
+    Column("message", JSON),  # the IncomingMessage, while it is not done
+    Index("ix_handled_messages_open", "done_at", "heartbeat_at"),
 )

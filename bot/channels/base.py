@@ -151,11 +151,15 @@ MessageHandler = Callable[[IncomingMessage], Awaitable[None]]
 
 
 class Channel(Protocol):
-    """A chat platform. `run` delivers messages until cancelled; `send` posts and returns the message id."""
+    """A chat platform. `run` delivers messages until cancelled; `send` posts and returns the message id.
+
+    `txn_id`, when given, is the same for every attempt at sending one message: a platform that knows
+    transaction ids (Matrix) posts a repeat from the same device only once; others ignore it.
+    """
 
     name: str
 
-    async def send(self, to: ConversationRef, reply: Reply) -> str | None: ...
+    async def send(self, to: ConversationRef, reply: Reply, *, txn_id: str | None = None) -> str | None: ...
 
     async def typing(self, to: ConversationRef, active: bool) -> None: ...
 

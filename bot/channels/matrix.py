@@ -387,12 +387,17 @@ class MatrixChannel:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def send(self, to: ConversationRef, reply: Reply) -> str | None:
-        """Post `reply` into `to` (in its thread, if any); returns the event id. Raises `ChannelError`."""
+    async def send(self, to: ConversationRef, reply: Reply, *, txn_id: str | None = None) -> str | None:
+        """Post `reply` into `to` (in its thread, if any); returns the event id. Raises `ChannelError`.
+
+        A repeat with the same `txn_id` is posted once by the homeserver (for this device).
+        """
         content = render_content(to, reply)
         resp = await self._call(
             "send",
-            self.client.room_send(to.conversation_id, "m.room.message", content, ignore_unverified_devices=True),
+            self.client.room_send(
+                to.conversation_id, "m.room.message", content, tx_id=txn_id, ignore_unverified_devices=True
+            ),
         )
         assert isinstance(resp, RoomSendResponse)
         return str(resp.event_id)

@@ -251,7 +251,7 @@ class TeamsChannel:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def send(self, to: ConversationRef, reply: Reply) -> str | None:
+    async def send(self, to: ConversationRef, reply: Reply, *, txn_id: str | None = None) -> str | None:
         """Post a reply (a card for an answer); returns the Teams activity id. Raises `ChannelError`."""
         return await self._post(to, reply_activity(reply))
 

@@ -21,7 +21,7 @@ def register(sub: Any) -> None:
         "serve",
         help="start every configured channel",
         description="Run the bot: Matrix sync (if matrix.homeserver is set), the Teams endpoint (if enabled) "
-        "and GET /healthz, until interrupted.",
+        "GET /healthz (liveness) and GET /readyz (database, store and channels), until interrupted.",
     )
     serve.add_argument("--host", help="address to listen on (default: teams.host)")
     serve.add_argument("--port", type=int, help="port to listen on (default: teams.port)")
@@ -40,7 +40,7 @@ async def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
-        log.info("listening on http://%s:%d (GET /healthz)", host, port)
+        log.info("listening on http://%s:%d (GET /healthz, /readyz)", host, port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

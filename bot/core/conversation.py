@@ -3,22 +3,31 @@
 `Conversation.handle` is the `MessageHandler` every channel delivers to. It never raises for one bad
 message: a failure is logged and the user gets the apology template. Message bodies are never logged
 above DEBUG.
+
+Nothing is lost: each message is claimed (`MessageClaims`) before it is handled and the claim is closed
+once it is answered. `beat_claims` keeps this instance's claims alive and `take_over_claims` answers the
+claims of an instance that stopped heart-beating (both run on the scheduler). While the state database
+is unreachable a message waits (`OutageRetry`, up to `outage_retry_s`) instead of being apologised for;
+once an answer went out, a storage failure after it is logged, never followed by an apology.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot import prompts
 from bot.channels.base import AnswerReply, Channel, ConversationRef, IncomingMessage, TextReply
 from bot.core.answering import EVERYONE, PUBLIC, Answerer
 from bot.core.clock import utc
 from bot.core.digest_service import DigestService
+from bot.core.outage import OutageRetry
 from bot.core.ports import AnswerEntry, AnswerId, AnswerLog, ConversationLog, MessageClaims, Sources
-from bot.errors import ChannelError
+from bot.errors import ChannelError, StoreError
 
 __all__ = ["Conversation", "parse_command"]
 
@@ -28,6 +37,10 @@ Clock = Callable[[], datetime]
 
 # Features an installation may leave off; without them these commands get a plain notice.
 _OPTIONAL = {"omo": "!omo", "digest": "!digest"}
+
+
+def _never(_exc: BaseException) -> bool:
+    return False
 
 
 def parse_command(text: str) -> tuple[str | None, str]:
@@ -44,7 +57,9 @@ class Conversation:
 
     `channels` maps a channel name (`ConversationRef.channel`) to the channel that replies go to;
     `omo` holds (channel, conversation id) pairs of the OMO team's own rooms, where internal
-    documents may be used. `clock` returns an aware UTC datetime.
+    documents may be used. `clock` returns an aware UTC datetime. `is_outage` tells an error that means
+    "the state database is unreachable" (retried for up to `outage_retry_s`); a claim whose owner has
+    not heart-beaten for `claim_takeover_s` is taken over. Times are seconds.
     """
 
     def __init__(
@@ -61,6 +76,9 @@ class Conversation:
         digests: DigestService | None = None,
         escalation: Callable[[IncomingMessage], Awaitable[bool]] | None = None,
         claims: MessageClaims | None = None,
+        claim_takeover_s: float = 30.0,
+        outage_retry_s: float = 300.0,
+        is_outage: Callable[[BaseException], bool] = _never,
     ) -> None:
         self._answerer = answerer
         self._answers = answers
@@ -73,6 +91,9 @@ class Conversation:
         self._digests = digests
         self._escalation = escalation  # OMO intake and team commands; True when it took the message
         self._claims = claims  # without claims (tests, the console) every delivery is handled
+        self._takeover = timedelta(seconds=claim_takeover_s)
+        self._outage_retry_s = outage_retry_s
+        self._is_outage = is_outage
 
     async def handle(self, msg: IncomingMessage) -> None:
         """Act on one message; replies go to `msg.ref` through the channel of that name.
@@ -81,49 +102,87 @@ class Conversation:
         An edit claims the edited message too: if that was handled already, the answer says it is for
         the new text; if not, the original is never handled on its own.
         """
+        retry = OutageRetry(self._is_outage, self._outage_retry_s)
+        claims = self._claims
         try:
-            ref = msg.ref
-            if self._claims is not None and not await self._claims.claim(
-                ref.channel, ref.conversation_id, msg.message_id, self._clock()
-            ):
-                log.debug("message %s on %s was already handled", msg.message_id, ref.channel)
+            if claims is not None and not await retry(lambda: claims.claim(msg, self._clock())):
+                log.debug("message %s on %s was already handled", msg.message_id, msg.ref.channel)
                 return
-            edited = (
-                msg.edit_of is not None
-                and self._claims is not None
-                and not await self._claims.claim(ref.channel, ref.conversation_id, msg.edit_of, self._clock())
+        except Exception:
+            log.exception("failed to claim message %s on %s", msg.message_id, msg.ref.channel)
+            await self._apologise(msg.ref)
+            return
+        await self._handle_claimed(msg, retry)
+
+    async def beat_claims(self) -> None:
+        """Keep this instance's open claims alive, so no other instance takes them over."""
+        if self._claims is not None:
+            await self._claims.heartbeat(self._clock())
+
+    async def take_over_claims(self) -> None:
+        """Answer the messages whose claims' owners stopped heart-beating (a crashed or killed instance)."""
+        if self._claims is None:
+            return
+        now = self._clock()
+        taken = await self._claims.take_over(now - self._takeover, now)
+        retry = OutageRetry(self._is_outage, self._outage_retry_s)
+        await asyncio.gather(*(self._handle_claimed(msg, retry) for msg in taken))
+
+    async def _handle_claimed(self, msg: IncomingMessage, retry: OutageRetry) -> None:
+        try:
+            edited = await self._claim_original(msg, retry)
+            await retry(
+                lambda: self._conversations.remember(
+                    msg.ref.channel,
+                    msg.ref.conversation_id,
+                    is_private=msg.is_private,
+                    user_id=msg.sender,
+                    at=self._clock(),
+                )
             )
-            await self._conversations.remember(
-                msg.ref.channel,
-                msg.ref.conversation_id,
-                is_private=msg.is_private,
-                user_id=msg.sender,
-                at=self._clock(),
-            )
-            await self._dispatch(msg, edited=edited)
+            await self._dispatch(msg, retry, edited=edited)
         except Exception:
             log.exception("failed to handle message %s on %s", msg.message_id, msg.ref.channel)
             await self._apologise(msg.ref)
+        if self._claims is not None:
+            claims = self._claims
+            try:
+                await retry(lambda: claims.done(msg, self._clock()))
+            except Exception as exc:  # it stays claimed by this instance: never answered twice while it lives
+                log.error("could not close the claim of message %s on %s: %s", msg.message_id, msg.ref.channel, exc)
 
-    async def _dispatch(self, msg: IncomingMessage, *, edited: bool = False) -> None:
+    async def _claim_original(self, msg: IncomingMessage, retry: OutageRetry) -> bool:
+        """For an edit, claim (and close) the edited message; True when that one was handled already."""
+        claims = self._claims
+        if msg.edit_of is None or claims is None:
+            return False
+        original = dataclasses.replace(msg, message_id=msg.edit_of, edit_of=None)
+        if not await retry(lambda: claims.claim(original, self._clock())):
+            return True
+        await retry(lambda: claims.done(original, self._clock()))  # answered now, with the new text
+        return False
+
+    async def _dispatch(self, msg: IncomingMessage, retry: OutageRetry, *, edited: bool = False) -> None:
         if msg.feedback is not None:
             fb = msg.feedback
-            answer_id = await self._answers.resolve(answer_id=fb.answer_id, message_id=fb.message_id)
+            answer_id = await retry(lambda: self._answers.resolve(answer_id=fb.answer_id, message_id=fb.message_id))
             if answer_id is None:
                 log.debug("feedback on unknown answer %s/%s ignored", fb.answer_id, fb.message_id)
                 return
-            await self._answers.add_feedback(answer_id, msg.sender, fb.positive, self._clock())
+            await retry(lambda: self._answers.add_feedback(answer_id, msg.sender, fb.positive, self._clock()))
             log.info("feedback %s on answer %s", "+" if fb.positive else "-", answer_id)
             return
-        if self._escalation is not None and await self._escalation(msg):
+        escalation, digests = self._escalation, self._digests
+        if escalation is not None and await retry(lambda: escalation(msg)):
             return
         if msg.action is not None:
-            if msg.action.name == "digest" and self._digests is not None:
-                await self._send(msg.ref, await self._digests.action(msg.ref, msg.action))
-            elif msg.action.name in _OPTIONAL:
-                await self._say(msg.ref, "not_available.nl.j2", feature=_OPTIONAL[msg.action.name])
+            action = msg.action
+            if action.name == "digest" and digests is not None:
+                await self._send(msg.ref, await retry(lambda: digests.action(msg.ref, action)))
+            elif action.name in _OPTIONAL:
+                await self._say(msg.ref, "not_available.nl.j2", feature=_OPTIONAL[action.name])
             else:
-                log.warning("unknown action %r ignored", msg.action.name)
+                log.warning("unknown action %r ignored", action.name)
             return
         text = msg.text.strip()
         if len(text) > self._max_chars:
@@ -135,8 +194,8 @@ class Conversation:
         elif command == "bronnen":
             await self._list_sources(msg.ref)
             return
-        elif command == "digest" and self._digests is not None:
-            await self._send(msg.ref, await self._digests.command(msg.ref, rest))
+        elif command == "digest" and digests is not None:
+            await self._send(msg.ref, await retry(lambda: digests.command(msg.ref, rest)))
             return
         elif command in _OPTIONAL:
             await self._say(msg.ref, "not_available.nl.j2", feature=_OPTIONAL[command])
@@ -147,35 +206,41 @@ class Conversation:
         if not question:
             await self._say(msg.ref, "empty_question.nl.j2")
             return
-        await self._answer(msg.ref, question, edited=edited)
+        await self._answer(msg, question, retry, edited=edited)
 
-    async def _answer(self, ref: ConversationRef, question: str, *, edited: bool = False) -> None:
+    async def _answer(self, msg: IncomingMessage, question: str, retry: OutageRetry, *, edited: bool = False) -> None:
+        ref = msg.ref
         channel = self._channels[ref.channel]
         omo = (ref.channel, ref.conversation_id) in self._omo
         context = None
         if ref.thread_id is not None:
-            context = await self._answers.thread_question(ref.channel, ref.conversation_id, ref.thread_id)
+            thread = ref.thread_id
+            context = await retry(lambda: self._answers.thread_question(ref.channel, ref.conversation_id, thread))
         await self._typing(channel, ref, True)
         try:
             answer = await self._answerer.answer(question, access=EVERYONE if omo else PUBLIC, context=context)
             answer_id = AnswerId(uuid.uuid4().hex)
             doc_ids = tuple(dict.fromkeys(str(c.passage.doc.doc_id) for c in answer.citations))
-            await self._answers.record(
-                AnswerEntry(
-                    answer_id=answer_id,
-                    channel=ref.channel,
-                    conversation_id=ref.conversation_id,
-                    thread_id=ref.thread_id,
-                    question=question,
-                    doc_ids=doc_ids,
-                    confident=answer.confident,
-                    at=self._clock(),
-                    text=answer.text,
-                )
+            entry = AnswerEntry(
+                answer_id=answer_id,
+                channel=ref.channel,
+                conversation_id=ref.conversation_id,
+                thread_id=ref.thread_id,
+                question=question,
+                doc_ids=doc_ids,
+                confident=answer.confident,
+                at=self._clock(),
+                text=answer.text,
             )
+            await retry(lambda: self._answers.record(entry))
+            if retry.waited and not await self._still_ours(msg, retry):
+                return
             message_id = await channel.send(ref, AnswerReply(answer=answer, answer_id=answer_id, edited=edited))
             if message_id is not None:
-                await self._answers.set_message_id(answer_id, message_id)
+                try:
+                    await retry(lambda: self._answers.set_message_id(answer_id, message_id))
+                except StoreError as exc:  # the answer is out: no apology now, only 👍/👎 on it goes unrecorded
+                    log.error("answer %s was sent but its message id could not be stored: %s", answer_id, exc)
             log.info(
                 "answered in %s/%s (answer %s, %d citations)",
                 ref.channel,
@@ -185,6 +250,15 @@ class Conversation:
             )
         finally:
             await self._typing(channel, ref, False)
+
+    async def _still_ours(self, msg: IncomingMessage, retry: OutageRetry) -> bool:
+        """After waiting out an outage: False if another instance took the claim over meanwhile (it answers)."""
+        claims = self._claims
+        if claims is None or await retry(lambda: claims.holds(msg)):
+            return True
+        log.warning("message %s on %s was taken over during the outage; left to the other instance",
+                    msg.message_id, msg.ref.channel)  # fmt: skip
+        return False
 
     async def _list_sources(self, ref: ConversationRef) -> None:
         allowed = EVERYONE if (ref.channel, ref.conversation_id) in self._omo else PUBLIC

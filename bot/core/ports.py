@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NewType, Protocol
 
+from bot.channels.base import IncomingMessage
 from bot.core.models import Access
 
 __all__ = ["AnswerEntry", "AnswerId", "AnswerLog", "ConversationLog", "MessageClaims", "SourceInfo", "Sources"]
@@ -77,8 +78,30 @@ class Sources(Protocol):
 
 
 class MessageClaims(Protocol):
-    """Claims each incoming message once, so it is handled once by however many instances receive it."""
+    """Claims each incoming message once, so it is handled once by however many instances receive it.
 
-    async def claim(self, channel: str, conversation_id: str, message_id: str, at: datetime) -> bool:
-        """True for the first claim of this message, False for every later one."""
+    A claim names the instance that made it and carries a heartbeat and the message itself. While an
+    instance handles its claims it calls `heartbeat`; a claim whose heartbeat is older than the takeover
+    time is taken over by another instance (`take_over`), which then answers it. `done` ends a claim:
+    nobody takes it over again.
+    """
+
+    async def claim(self, msg: IncomingMessage, at: datetime) -> bool:
+        """True for the first claim of this message (now owned by this instance), False for every later one."""
+        ...
+
+    async def heartbeat(self, at: datetime) -> int:
+        """Mark every open claim of this instance alive at `at`; returns how many."""
+        ...
+
+    async def take_over(self, stale_before: datetime, at: datetime) -> list[IncomingMessage]:
+        """Take the open claims whose heartbeat is older than `stale_before`; returns their messages."""
+        ...
+
+    async def holds(self, msg: IncomingMessage) -> bool:
+        """True while this instance owns the open claim of this message (nobody took it over)."""
+        ...
+
+    async def done(self, msg: IncomingMessage, at: datetime) -> None:
+        """Close this message's claim: it was answered (or apologised for)."""
         ...

@@ -21,9 +21,9 @@ T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 class Slow(FakeChannel):
-    async def send(self, to: ConversationRef, reply: Reply) -> str | None:
+    async def send(self, to: ConversationRef, reply: Reply, *, txn_id: str | None = None) -> str | None:
         await asyncio.sleep(0.001)
-        return await super().send(to, reply)
+        return await super().send(to, reply, txn_id=txn_id)
 
 
 async def fill(engine: AsyncEngine, n: int, rooms: int = 5) -> None:
@@ -88,6 +88,52 @@ async def test_expired_lease_is_taken_over(engine: AsyncEngine) -> None:
     assert await late.deliver_due() == 0
     later = OutboxWorker(engine, {"fake": channel}, clock=lambda: T0 + timedelta(seconds=61))
     assert await later.deliver_due() == 1 and len(channel.sent) == 1
+
+
+async def test_a_lease_is_renewed_while_sending_and_expires_soon_after_a_death(engine: AsyncEngine) -> None:
+    await fill(engine, 1)
+    release = asyncio.Event()
+
+    class Stalls(FakeChannel):
+        async def send(self, to: ConversationRef, reply: Reply, *, txn_id: str | None = None) -> str | None:
+            await release.wait()  # a slow homeserver: two leases long
+            return await super().send(to, reply, txn_id=txn_id)
+
+    stalling = Stalls()
+    sender = OutboxWorker(engine, {"fake": stalling}, worker_id="sender", lease_s=0.5)
+    other_channel = FakeChannel()
+    other = OutboxWorker(engine, {"fake": other_channel}, worker_id="other", lease_s=0.5)
+    sending = asyncio.create_task(sender.deliver_due())
+    for _ in range(10):
+        await asyncio.sleep(0.1)
+        assert await other.deliver_due() == 0  # renewed: never taken while the sender lives
+    release.set()
+    assert await sending == 1
+    assert len(stalling.sent) == 1 and other_channel.sent == []
+
+    await fill(engine, 1)
+    release.clear()
+    dying = asyncio.create_task(sender.deliver_due())
+    await asyncio.sleep(0.1)
+    dying.cancel()  # the instance dies mid-send: nobody renews its lease
+    await asyncio.gather(dying, return_exceptions=True)
+    assert await other.deliver_due() == 0
+    await asyncio.sleep(0.7)  # one lease
+    assert await other.deliver_due() == 1
+
+
+async def test_every_attempt_at_a_row_carries_the_same_transaction_id(engine: AsyncEngine) -> None:
+    await fill(engine, 2, rooms=2)
+    channel = FakeChannel(fail_sends=2)
+    now = [T0]
+    worker = OutboxWorker(engine, {"fake": channel}, clock=lambda: now[0], base_backoff_s=1, rng=random.Random(1))
+    for _ in range(4):
+        await worker.deliver_due()
+        now[0] += timedelta(minutes=1)
+    assert len(channel.sent) == 2 and len(channel.txn_ids) == 4
+    first, second = channel.txn_ids[0], channel.txn_ids[1]
+    assert first and second and first != second
+    assert sorted(channel.txn_ids) == sorted([first, second, first, second])
 
 
 async def test_dedupe_key_queues_once(engine: AsyncEngine) -> None:

@@ -197,33 +197,3 @@ def test_every_template_renders() -> None:
         assert prompts.render(name, **values.get(name, {}))
     assert "[1] Titel" in prompts.render("answer.nl.j2", answer=ans)
     assert "&lt;b&gt;" in prompts.render("matrix_answer.html.j2", paragraphs=[["<b>x</b>"]], sources=[], note=None)
-
-
-async def test_a_message_delivered_twice_is_answered_once(world: World) -> None:
-    class Claims:
-        def __init__(self) -> None:
-            self.seen: set[tuple[str, str, str]] = set()
-
-        async def claim(self, channel: str, conversation_id: str, message_id: str, at: datetime) -> bool:
-            key = (channel, conversation_id, message_id)
-            first = key not in self.seen
-            self.seen.add(key)
-            return first
-
-    shared = Claims()
-    conv = Conversation(
-        world.answerer,
-        world.answers,
-        world.conversations,
-        StaticSources(),
-        {"fake": world.channel},
-        clock=lambda: NOW,
-        claims=shared,
-    )
-    other_instance = Conversation(
-        world.answerer, world.answers, world.conversations, StaticSources(), {"fake": world.channel}, claims=shared
-    )
-    await conv.handle(message("Wat is de MIA?"))
-    await other_instance.handle(message("Wat is de MIA?"))  # the same event, seen by a second instance
-    assert len(world.answerer.calls) == 1
-    assert [type(r) for _, r in world.channel.sent] == [AnswerReply]
