@@ -53,7 +53,7 @@ async def case_list(request: web.Request) -> web.StreamResponse:
     key, reverse = _SORTS[sort]
     cases.sort(key=key, reverse=reverse)
     filters = {"status": state, "sort": sort, "urgentie": urgency, "gemeente": municipality}
-    return page(request, "cases.html.j2", cases=cases, filters=filters, sorts=list(_SORTS), now=datetime.now(UTC))
+    return page(request, "cases.html.j2", cases=cases, filters=filters, sorts=list(_SORTS))
 
 
 @routes.get("/cases/{ref}")

@@ -64,16 +64,11 @@ _templates = Environment(
 )
 
 
-def _age(moment: datetime, now: datetime | None = None) -> str:
-    minutes = int(((now or datetime.now(UTC)) - moment).total_seconds() // 60)
-    if minutes < 60:
-        return f"{max(minutes, 0)} min"
-    if minutes < 48 * 60:
-        return f"{minutes // 60} u"
-    return f"{minutes // (24 * 60)} d"
+def _minutes_since(moment: datetime) -> int:
+    return max(int((datetime.now(UTC) - moment).total_seconds() // 60), 0)
 
 
-_templates.filters["age"] = _age
+_templates.filters["minutes_since"] = _minutes_since
 _templates.filters["local"] = lambda moment: moment.astimezone().strftime("%d-%m-%Y %H:%M")
 
 
