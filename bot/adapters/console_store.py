@@ -1,5 +1,5 @@
 """What the web console reads and writes besides accounts: its audit trail, knowledge gaps and handled marks,
-and the 👍/👎 counts per document.
+and per document its 👍/👎 counts and last ingest.
 
 Every console action is one row in `console_audit` (who, what, on what, when). A gap marked handled is
 stored per answer it covered, so a new question like it later shows up as a new gap.
@@ -12,14 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.tables import answers, console_audit, feedback, gap_notes
+from bot.adapters.tables import answers, console_audit, feedback, gap_notes, ingest_events
 from bot.core.digest import GapReason
 from bot.core.gaps import GapQuestion
+from bot.core.models import IngestAction
 
-__all__ = ["AuditEntry", "AuditLog", "FeedbackCounts", "GapStore"]
+__all__ = ["AuditEntry", "AuditLog", "DocumentStats", "GapStore"]
 
 
 def _utc(value: datetime) -> datetime:
@@ -100,13 +101,23 @@ class GapStore:
         return len(rows)
 
 
-class FeedbackCounts:
-    """👍 and 👎 per cited document, over every answer still kept."""
+class DocumentStats:
+    """Per document: 👍 and 👎 on answers that cited it (answers still kept), and when an ingest last wrote it."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def by_document(self) -> dict[str, tuple[int, int]]:
+    async def last_ingests(self) -> dict[str, datetime]:
+        written = (IngestAction.ADDED.value, IngestAction.UPDATED.value)
+        query = (
+            select(ingest_events.c.doc_id, func.max(ingest_events.c.at))
+            .where(ingest_events.c.action.in_(written))
+            .group_by(ingest_events.c.doc_id)
+        )
+        async with self._engine.connect() as conn:
+            return {doc_id: _utc(at) for doc_id, at in await conn.execute(query)}
+
+    async def votes(self) -> dict[str, tuple[int, int]]:
         query = select(answers.c.doc_ids, feedback.c.positive).select_from(
             feedback.join(answers, feedback.c.answer_id == answers.c.answer_id)
         )

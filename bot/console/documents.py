@@ -19,7 +19,7 @@ from aiohttp import BodyPartReader, web
 
 from bot.adapters.accounts import Role
 from bot.adapters.chroma import StoredDocument
-from bot.adapters.console_store import FeedbackCounts
+from bot.adapters.console_store import DocumentStats
 from bot.console.web import CONSOLE, Console, allow, multipart_rest, page, session_of
 from bot.core.models import Access, DocId, IngestAction, IngestEvent
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadOptions
@@ -50,13 +50,15 @@ async def _listing(
     console = request.app[CONSOLE]
     access = _visible(request)
     docs = await _documents(console, access)
-    votes = await FeedbackCounts(console.services.engine).by_document()
+    stats = DocumentStats(console.services.engine)
+    votes, ingested = await stats.votes(), await stats.last_ingests()
     return page(
         request,
         "documents.html.j2",
         status=status,
         documents=docs,
         votes=votes,
+        ingested=ingested,
         access_choices=sorted(a.value for a in access),
         suffixes=sorted(UPLOAD_SUFFIXES),
         report=report,

@@ -9,10 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.accounts import Role, SessionStore, SignInLimiter, UserStore
-from bot.adapters.console_store import AuditLog, FeedbackCounts, GapStore
-from bot.adapters.state import AnswerStore
+from bot.adapters.console_store import AuditLog, DocumentStats, GapStore
+from bot.adapters.state import AnswerStore, IngestLog
 from bot.adapters.tables import console_users
 from bot.core.digest import GapReason
+from bot.core.models import IngestAction, IngestEvent
 from bot.core.ports import AnswerEntry, AnswerId
 from bot.errors import ConfigError
 
@@ -86,10 +87,25 @@ async def test_gaps_feedback_counts_and_audit(engine: AsyncEngine) -> None:
     assert await gaps.mark_handled(["refused", "refused"], "eva", "FAQ aangevuld", T0) == 1
     assert await gaps.mark_handled(["refused"], "eva", "nogmaals", T0) == 0
     assert [g.answer_id for g in await gaps.open_gaps(T0 - timedelta(days=1))] == ["disliked"]
-    assert await FeedbackCounts(engine).by_document() == {"doc-a": (1, 1)}
+    assert await DocumentStats(engine).votes() == {"doc-a": (1, 1)}
 
     audit = AuditLog(engine)
     await audit.record("eva", "gap_handled", T0, target="refused")
     await audit.record("omar", "case_claim", T0, target="OMO-2026-0001")
     assert [e.action for e in await audit.entries()] == ["case_claim", "gap_handled"]
     assert [e.actor for e in await audit.entries(target="refused")] == ["eva"]
+
+
+async def test_last_ingest_per_document(engine: AsyncEngine) -> None:
+    def event(action: IngestAction, doc_id: str, minutes: int) -> IngestEvent:
+        return IngestEvent(run_id="r", at=T0 + timedelta(minutes=minutes), action=action, doc_id=doc_id)
+
+    await IngestLog(engine).append(
+        [
+            event(IngestAction.ADDED, "doc-a", 0),
+            event(IngestAction.UPDATED, "doc-a", 5),
+            event(IngestAction.REMOVED, "doc-a", 9),
+            event(IngestAction.FAILED, "doc-b", 9),
+        ]
+    )
+    assert await DocumentStats(engine).last_ingests() == {"doc-a": T0 + timedelta(minutes=5)}

@@ -236,6 +236,7 @@ async def test_an_editor_uploads_and_removes_a_markdown_document(server: Server,
     assert "1 toegevoegd" in await page.get_by_role("status").inner_text()
     row = page.locator("tr").filter(has_text=title)
     assert await row.count() == 1 and await row.locator("em").count() == 0
+    assert datetime.now().astimezone().strftime("%d-%m-%Y") in await row.inner_text()  # last ingest: today
     assert "evenementen.md" in {d.info.doc_id for d in server.services.store.documents().values()}
     await row.get_by_role("button", name=f"{title} verwijderen").click()
     assert await page.get_by_role("status").inner_text() == "Het document is verwijderd."
