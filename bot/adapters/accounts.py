@@ -33,7 +33,7 @@ __all__ = [
     "valid_name",
 ]
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
 
@@ -46,7 +46,7 @@ def _sha256(text: str) -> str:
 
 
 def valid_name(name: str) -> bool:
-    """An account name: lower-case letters, digits, `.`, `_`, `-`; at most 64 characters."""
+    """An account name: lower-case letters, digits, `.`, `_`, `-`, `@` (an e-mail-like OIDC name); at most 64."""
     return _NAME.match(name) is not None
 
 
@@ -83,13 +83,29 @@ class UserStore:
     async def add(self, name: str, role: Role, password: str, at: datetime) -> None:
         """Create an account; raises `ConfigError` for a bad name or one that exists."""
         if not valid_name(name):
-            raise ConfigError(f"invalid account name {name!r}: use a-z, 0-9, '.', '_', '-' (at most 64)")
+            raise ConfigError(f"invalid account name {name!r}: use a-z, 0-9, '.', '_', '-', '@' (at most 64)")
         values = {"name": name, "role": role.value, "password_hash": _hasher.hash(password)}
         try:
             async with self._engine.begin() as conn:
                 await conn.execute(insert(console_users).values(**values, created_at=at, updated_at=at))
         except IntegrityError as exc:
             raise ConfigError(f"account {name!r} exists already") from exc
+
+    async def provision(self, user: User, at: datetime) -> None:
+        """Create an account signed in through OpenID Connect (no password), or refresh its role."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(console_users)
+                .where(console_users.c.name == user.name)
+                .values(role=user.role.value, updated_at=at)
+            )
+            if result.rowcount == 0:
+                values = {"name": user.name, "role": user.role.value, "password_hash": _NO_PASSWORD}
+                try:
+                    async with conn.begin_nested():
+                        await conn.execute(insert(console_users).values(**values, created_at=at, updated_at=at))
+                except IntegrityError:  # another instance provisioned it at the same moment
+                    pass
 
     async def set_password(self, name: str, password: str, at: datetime) -> bool:
         """Replace the password and end the user's sessions; False if there is no such account."""
@@ -133,6 +149,7 @@ class UserStore:
 
 
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+_NO_PASSWORD = "!oidc"  # not a hash: no password ever verifies against it
 
 
 class SessionStore:

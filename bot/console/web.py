@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import BodyPartReader, MultipartReader, web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bot.adapters.accounts import Role, Session, SessionStore, SignInLimiter, UserStore
+from bot.adapters.accounts import Role, Session, SessionStore, SignInLimiter, User, UserStore
 from bot.adapters.console_store import AuditLog
 from bot.config import ConsoleSettings
+from bot.console.oidc import OIDC_COOKIE, OidcRefused, identify, oidc_configured, redirect_uri, start_url
 from bot.prompts import PROMPTS_DIR
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SESSION_COOKIE = "onrust_console"
 SIGNIN_CSRF_COOKIE = "onrust_console_signin"
 STATIC_DIR = PROMPTS_DIR / "console" / "static"
+_PUBLIC = frozenset({"/console/login", "/console/oidc/start", "/console/oidc/callback"})
 _SESSION = web.RequestKey("console_session", Session)
 _MULTIPART = web.RequestKey("console_multipart", MultipartReader)
 _HEADERS = {
@@ -144,9 +146,9 @@ async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path.startswith("/console/static/"):
         return await handler(request)
     console = request.app[CONSOLE]
-    if await console.users.count() == 0:
+    if await console.users.count() == 0 and not oidc_configured(console.settings):
         return page(request, "off.html.j2", status=503)
-    if request.path in ("/console/login", "/console/login/"):
+    if request.path in _PUBLIC:
         return await handler(request)
     token = request.cookies.get(SESSION_COOKIE)
     session = await console.sessions.get(token, datetime.now(UTC)) if token else None
@@ -167,8 +169,8 @@ async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 async def _signin_form(request: web.Request, *, error: str | None = None, status: int = 200) -> web.Response:
     csrf = secrets.token_urlsafe(32)
-    response = page(request, "login.html.j2", status=status, csrf=csrf, error=error)
     settings = request.app[CONSOLE].settings
+    response = page(request, "login.html.j2", status=status, csrf=csrf, error=error, oidc=oidc_configured(settings))
     response.set_cookie(
         SIGNIN_CSRF_COOKIE, csrf, path="/console", httponly=True, samesite="Lax", secure=_secure(request, settings)
     )
@@ -197,8 +199,14 @@ async def _signin(request: web.Request) -> web.StreamResponse:
         log.info("console: failed sign-in for %r from %s", name, address)
         return await _signin_form(request, error="wrong", status=401)
     await console.limiter.succeeded(name, address)
-    token, session = await console.sessions.create(user, now)
     await console.audit.record(user.name, "signin", now, detail=address)
+    return await _start_session(request, user)
+
+
+async def _start_session(request: web.Request, user: User) -> web.StreamResponse:
+    """A new session cookie for `user` and a redirect into the console."""
+    console, now = request.app[CONSOLE], datetime.now(UTC)
+    token, session = await console.sessions.create(user, now)
     log.info("console: %s signed in (%s)", user.name, user.role.value)
     response = web.HTTPSeeOther("/console/")
     response.set_cookie(
@@ -211,7 +219,46 @@ async def _signin(request: web.Request) -> web.StreamResponse:
         max_age=int((session.expires_at - now).total_seconds()),
     )
     response.del_cookie(SIGNIN_CSRF_COOKIE, path="/console")
+    response.del_cookie(OIDC_COOKIE, path="/console")
     raise response
+
+
+async def _oidc_start(request: web.Request) -> web.StreamResponse:
+    settings = request.app[CONSOLE].settings
+    if not oidc_configured(settings):
+        return page(request, "error.html.j2", status=404, error="not_found")
+    url, cookie = await start_url(settings, redirect_uri(request, settings))
+    response = web.HTTPFound(url)
+    response.set_cookie(
+        OIDC_COOKIE,
+        cookie,
+        path="/console",
+        httponly=True,
+        samesite="Lax",
+        secure=_secure(request, settings),
+        max_age=600,
+    )
+    raise response
+
+
+async def _oidc_callback(request: web.Request) -> web.StreamResponse:
+    console = request.app[CONSOLE]
+    if not oidc_configured(console.settings):
+        return page(request, "error.html.j2", status=404, error="not_found")
+    try:
+        user = await identify(
+            console.settings,
+            redirect_uri(request, console.settings),
+            dict(request.query),
+            request.cookies.get(OIDC_COOKIE, ""),
+        )
+    except OidcRefused as exc:
+        log.warning("console: OpenID Connect sign-in refused: %s", exc.reason)
+        await console.audit.record("-", "signin_failed", datetime.now(UTC), detail=f"oidc: {exc.reason}")
+        return await _signin_form(request, error="oidc", status=403)
+    await console.users.provision(user, datetime.now(UTC))
+    await console.audit.record(user.name, "signin", datetime.now(UTC), detail="oidc")
+    return await _start_session(request, user)
 
 
 async def _signout(request: web.Request) -> web.StreamResponse:
@@ -250,7 +297,9 @@ def console_routes(
             audit=AuditLog(engine),
         )
         accounts = await app[CONSOLE].users.count()
-        if accounts:
+        if oidc_configured(settings):
+            log.info("console: on at /console (%d local account(s), OpenID Connect %s)", accounts, settings.oidc_issuer)
+        elif accounts:
             log.info("console: on at /console (%d account(s))", accounts)
         else:
             log.warning("console: off until an account exists (onrust users add NAME --role editor|omo|admin)")
@@ -260,6 +309,8 @@ def console_routes(
     app.router.add_get("/login", _signin_page)
     app.router.add_post("/login", _signin)
     app.router.add_post("/logout", _signout)
+    app.router.add_get("/oidc/start", _oidc_start)
+    app.router.add_get("/oidc/callback", _oidc_callback)
     app.router.add_static("/static", STATIC_DIR)
     app.add_routes(routes)
     return app
