@@ -13,10 +13,14 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx2  # what Authlib speaks HTTP with (it falls back to httpx only when httpx2 is missing)
 from aiohttp import web
+from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -56,6 +60,15 @@ def _client(settings: ConsoleSettings, redirect_uri: str) -> AsyncOAuth2Client:
     )
 
 
+@asynccontextmanager
+async def _provider_errors() -> AsyncIterator[None]:
+    """An unreachable provider, an HTTP error or an OAuth error answer becomes `OidcRefused`."""
+    try:
+        yield
+    except (httpx2.HTTPError, AuthlibBaseError, KeyError, ValueError) as exc:
+        raise OidcRefused(f"provider error: {exc!r}") from exc
+
+
 async def _discover(client: AsyncOAuth2Client, settings: ConsoleSettings) -> dict[str, Any]:
     issuer = str(settings.oidc_issuer).rstrip("/")
     resp = await client.request("GET", f"{issuer}/.well-known/openid-configuration", withhold_token=True)
@@ -65,9 +78,10 @@ async def _discover(client: AsyncOAuth2Client, settings: ConsoleSettings) -> dic
 
 
 async def start_url(settings: ConsoleSettings, redirect_uri: str) -> tuple[str, str]:
-    """(the provider's authorization URL, the cookie value that must come back with the callback)."""
+    """(the provider's authorization URL, the cookie value that must come back with the callback); raises
+    `OidcRefused` when the provider cannot be reached."""
     state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-    async with _client(settings, redirect_uri) as client:
+    async with _provider_errors(), _client(settings, redirect_uri) as client:
         config = await _discover(client, settings)
         url, _ = client.create_authorization_url(config["authorization_endpoint"], state=state, nonce=nonce)
     return url, f"{state}.{nonce}"
@@ -81,7 +95,7 @@ async def identify(settings: ConsoleSettings, redirect_uri: str, query: dict[str
         raise OidcRefused("state mismatch")
     if "code" not in query:
         raise OidcRefused(f"no code: {query.get('error', 'unknown error')}")
-    async with _client(settings, redirect_uri) as client:
+    async with _provider_errors(), _client(settings, redirect_uri) as client:
         config = await _discover(client, settings)
         token = await client.fetch_token(config["token_endpoint"], code=query["code"])
         keys = (await client.request("GET", config["jwks_uri"], withhold_token=True)).json()

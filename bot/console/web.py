@@ -227,7 +227,11 @@ async def _oidc_start(request: web.Request) -> web.StreamResponse:
     settings = request.app[CONSOLE].settings
     if not oidc_configured(settings):
         return page(request, "error.html.j2", status=404, error="not_found")
-    url, cookie = await start_url(settings, redirect_uri(request, settings))
+    try:
+        url, cookie = await start_url(settings, redirect_uri(request, settings))
+    except OidcRefused as exc:
+        log.error("console: OpenID Connect provider %s: %s", settings.oidc_issuer, exc.reason)
+        return await _signin_form(request, error="oidc", status=502)
     response = web.HTTPFound(url)
     response.set_cookie(
         OIDC_COOKIE,

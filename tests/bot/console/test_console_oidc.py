@@ -60,3 +60,14 @@ async def test_the_provider_cannot_sign_in_the_wrong_token_or_an_unmapped_role(t
         assert reasons[0] == "oidc: state mismatch" and reasons[2] == "oidc: no mapped role for piet"
         assert reasons[1].startswith("oidc: invalid id_token") and "aud" in reasons[1]
         assert await UserStore(app[SERVICES].engine).count() == 0
+
+
+async def test_an_unreachable_provider_is_a_clear_refusal(tmp_path: Path) -> None:
+    async with running_provider() as provider:
+        env = settings_env(provider)
+    async with (
+        running(tmp_path, env) as (url, _app),  # the provider has stopped
+        client() as http,
+        http.get(f"{url}/console/oidc/start") as resp,
+    ):
+        assert resp.status == 502 and "niet gelukt" in await resp.text()
