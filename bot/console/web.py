@@ -1,6 +1,6 @@
 """The console's aiohttp sub-application: sign-in, sessions, CSRF, roles, page rendering and static files.
 
-Every request passes `_guard`: with no account the console answers 503 ("off"); without a valid
+Every request passes `guard`: with no account the console answers 503 ("off"); without a valid
 session a page or form redirects to the sign-in page; a handler tagged with `allow(...)` refuses other
 roles with 403; a POST without the session's CSRF token gets 403. A multipart form must send its
 `csrf` field first: the guard reads it and hands the rest of the stream to the handler
@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import hmac
 import logging
-import secrets
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, MultipartReader, web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bot.adapters.accounts import Role, Session, SessionStore, SignInLimiter, User, UserStore
+from bot.adapters.accounts import Role, Session, SessionStore, SignInLimiter, UserStore
 from bot.adapters.console_store import AuditLog
 from bot.config import ConsoleSettings
-from bot.console.oidc import OIDC_COOKIE, OidcRefused, identify, oidc_configured, redirect_uri, start_url
+from bot.console.oidc import oidc_configured
 from bot.prompts import PROMPTS_DIR
 
 if TYPE_CHECKING:
@@ -32,9 +31,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONSOLE",
+    "SESSION_COOKIE",
+    "SIGNIN_CSRF_COOKIE",
+    "STATIC_DIR",
     "Console",
     "Handler",
     "allow",
+    "guard",
     "multipart_rest",
     "page",
     "session_of",
@@ -97,7 +100,7 @@ CONSOLE = web.AppKey("console", Console)
 
 
 def allow(*roles: Role) -> Callable[[Handler], Handler]:
-    """Tag a handler with the roles that may use it (admins always may); `_guard` enforces it."""
+    """Tag a handler with the roles that may use it (admins always may); `guard` enforces it."""
 
     def tag(handler: Handler) -> Handler:
         handler.roles = frozenset((*roles, Role.ADMIN))  # type: ignore[attr-defined]
@@ -124,10 +127,6 @@ def page(request: web.Request, template: str, *, status: int = 200, **values: An
     return web.Response(text=html, status=status, content_type="text/html", headers=_HEADERS)
 
 
-def _secure(request: web.Request, settings: ConsoleSettings) -> bool:
-    return settings.secure_cookies or request.secure
-
-
 async def _csrf_ok(request: web.Request, expected: str) -> bool:
     if request.content_type == "multipart/form-data":
         reader = await request.multipart()
@@ -142,7 +141,7 @@ async def _csrf_ok(request: web.Request, expected: str) -> bool:
 
 
 @web.middleware
-async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path.startswith("/console/static/"):
         return await handler(request)
     console = request.app[CONSOLE]
@@ -162,159 +161,3 @@ async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         log.warning("console: %s posted %s without a valid CSRF token", session.user.name, request.path)
         return page(request, "error.html.j2", status=403, error="csrf")
     return await handler(request)
-
-
-# -- sign-in and sign-out ---------------------------------------------------------------------------
-
-
-async def _signin_form(request: web.Request, *, error: str | None = None, status: int = 200) -> web.Response:
-    csrf = secrets.token_urlsafe(32)
-    settings = request.app[CONSOLE].settings
-    response = page(request, "login.html.j2", status=status, csrf=csrf, error=error, oidc=oidc_configured(settings))
-    response.set_cookie(
-        SIGNIN_CSRF_COOKIE, csrf, path="/console", httponly=True, samesite="Lax", secure=_secure(request, settings)
-    )
-    return response
-
-
-async def _signin_page(request: web.Request) -> web.StreamResponse:
-    return await _signin_form(request)
-
-
-async def _signin(request: web.Request) -> web.StreamResponse:
-    console = request.app[CONSOLE]
-    form = await request.post()
-    expected = request.cookies.get(SIGNIN_CSRF_COOKIE, "")
-    if not expected or not hmac.compare_digest(str(form.get("csrf", "")), expected):
-        return page(request, "error.html.j2", status=403, error="csrf")
-    name, password = str(form.get("name", "")).strip().lower()[:64], str(form.get("password", ""))
-    address, now = request.remote or "unknown", datetime.now(UTC)
-    if await console.limiter.blocked(name, address, now):
-        log.warning("console: sign-in for %r from %s refused: too many failures", name, address)
-        return await _signin_form(request, error="blocked", status=429)
-    user = await console.users.verify(name, password)
-    if user is None:
-        await console.limiter.failed(name, address, now)
-        await console.audit.record(name or "-", "signin_failed", now, detail=address)
-        log.info("console: failed sign-in for %r from %s", name, address)
-        return await _signin_form(request, error="wrong", status=401)
-    await console.limiter.succeeded(name, address)
-    await console.audit.record(user.name, "signin", now, detail=address)
-    return await _start_session(request, user)
-
-
-async def _start_session(request: web.Request, user: User) -> web.StreamResponse:
-    """A new session cookie for `user` and a redirect into the console."""
-    console, now = request.app[CONSOLE], datetime.now(UTC)
-    token, session = await console.sessions.create(user, now)
-    log.info("console: %s signed in (%s)", user.name, user.role.value)
-    response = web.HTTPSeeOther("/console/")
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        path="/console",
-        httponly=True,
-        samesite="Lax",
-        secure=_secure(request, console.settings),
-        max_age=int((session.expires_at - now).total_seconds()),
-    )
-    response.del_cookie(SIGNIN_CSRF_COOKIE, path="/console")
-    response.del_cookie(OIDC_COOKIE, path="/console")
-    raise response
-
-
-async def _oidc_start(request: web.Request) -> web.StreamResponse:
-    settings = request.app[CONSOLE].settings
-    if not oidc_configured(settings):
-        return page(request, "error.html.j2", status=404, error="not_found")
-    try:
-        url, cookie = await start_url(settings, redirect_uri(request, settings))
-    except OidcRefused as exc:
-        log.error("console: OpenID Connect provider %s: %s", settings.oidc_issuer, exc.reason)
-        return await _signin_form(request, error="oidc", status=502)
-    response = web.HTTPFound(url)
-    response.set_cookie(
-        OIDC_COOKIE,
-        cookie,
-        path="/console",
-        httponly=True,
-        samesite="Lax",
-        secure=_secure(request, settings),
-        max_age=600,
-    )
-    raise response
-
-
-async def _oidc_callback(request: web.Request) -> web.StreamResponse:
-    console = request.app[CONSOLE]
-    if not oidc_configured(console.settings):
-        return page(request, "error.html.j2", status=404, error="not_found")
-    try:
-        user = await identify(
-            console.settings,
-            redirect_uri(request, console.settings),
-            dict(request.query),
-            request.cookies.get(OIDC_COOKIE, ""),
-        )
-    except OidcRefused as exc:
-        log.warning("console: OpenID Connect sign-in refused: %s", exc.reason)
-        await console.audit.record("-", "signin_failed", datetime.now(UTC), detail=f"oidc: {exc.reason}")
-        return await _signin_form(request, error="oidc", status=403)
-    await console.users.provision(user, datetime.now(UTC))
-    await console.audit.record(user.name, "signin", datetime.now(UTC), detail="oidc")
-    return await _start_session(request, user)
-
-
-async def _signout(request: web.Request) -> web.StreamResponse:
-    console = request.app[CONSOLE]
-    await console.sessions.end(request.cookies[SESSION_COOKIE])
-    await console.record(request, "signout")
-    response = web.HTTPSeeOther("/console/login")
-    response.del_cookie(SESSION_COOKIE, path="/console")
-    raise response
-
-
-async def _home(request: web.Request) -> web.StreamResponse:
-    role = session_of(request).user.role
-    raise web.HTTPSeeOther("/console/gaps" if role is Role.EDITOR else "/console/cases")
-
-
-def console_routes(
-    settings: ConsoleSettings,
-    services: Callable[[], Services],
-    escalation: Callable[[], EscalationService],
-    routes: Iterable[web.AbstractRouteDef],
-) -> web.Application:
-    """The sub-application to mount at `/console`; `services` and `escalation` are read when the app starts."""
-    app = web.Application(middlewares=[_guard])
-
-    async def startup(app: web.Application) -> None:
-        running = services()
-        engine = running.engine
-        app[CONSOLE] = Console(
-            settings=settings,
-            services=running,
-            escalation=escalation(),
-            users=UserStore(engine),
-            sessions=SessionStore(engine, timedelta(hours=settings.session_hours)),
-            limiter=SignInLimiter(engine, settings.signin_max_failures, timedelta(seconds=settings.signin_window_s)),
-            audit=AuditLog(engine),
-        )
-        accounts = await app[CONSOLE].users.count()
-        if oidc_configured(settings):
-            log.info("console: on at /console (%d local account(s), OpenID Connect %s)", accounts, settings.oidc_issuer)
-        elif accounts:
-            log.info("console: on at /console (%d account(s))", accounts)
-        else:
-            log.warning("console: off until an account exists (onrust users add NAME --role editor|omo|admin)")
-
-    app.on_startup.append(startup)
-    app.router.add_get("/", _home)
-    app.router.add_get("/login", _signin_page)
-    app.router.add_post("/login", _signin)
-    app.router.add_post("/logout", _signout)
-    app.router.add_get("/oidc/start", _oidc_start)
-    app.router.add_get("/oidc/callback", _oidc_callback)
-    app.router.add_static("/static", STATIC_DIR)
-    app.add_routes(routes)
-    return app

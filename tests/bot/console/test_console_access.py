@@ -56,7 +56,7 @@ async def running(tmp_path: Path, env: dict[str, str] | None = None) -> AsyncIte
 async def test_off_without_accounts_then_every_page_and_form_needs_a_session(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.console.web")
+    caplog.set_level(logging.INFO, logger="bot.console")
     timeout = aiohttp.ClientTimeout(total=10)
     async with running(tmp_path) as (url, app):
         assert "console: off until an account exists" in caplog.text
