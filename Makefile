@@ -9,7 +9,7 @@ DATA_DIR ?= .onrust
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup setup-test synapse postgres demo test lint bench clean
+.PHONY: setup setup-test synapse postgres chromium demo test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ $(SYNAPSE_VENV)/bin/synapse_homeserver:
 postgres:
 	command -v /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq postgresql)
 
+# The web console's browser tests drive Debian's Chromium through Playwright; no browser is downloaded.
+chromium:
+	test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
+
 demo: setup
 	$(BIN)/onrust --data-dir $(DATA_DIR) ingest knowledge/
 	$(BIN)/onrust --data-dir $(DATA_DIR) ask "Wat is de Maatschappelijke Impact Afweging?"
@@ -44,7 +48,7 @@ lint: setup-test
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: setup-test synapse postgres lint
+test: setup-test synapse postgres chromium lint
 	$(BIN)/pytest -q
 
 bench: setup-test

@@ -26,6 +26,7 @@ from bot.channels.base import Channel
 from bot.channels.matrix import MatrixChannel
 from bot.channels.teams import TeamsChannel, teams_routes
 from bot.config import Settings
+from bot.console import console_app
 from bot.core.answering import Answerer
 from bot.core.conversation import Conversation
 from bot.core.digest_service import DigestPolicy, DigestService, OpenCases
@@ -37,6 +38,7 @@ __all__ = [
     "CHANNELS",
     "CHANNEL_FACTORIES",
     "CONVERSATION",
+    "ESCALATION",
     "OUTBOX",
     "SCHEDULER",
     "SERVICES",
@@ -59,6 +61,7 @@ SCHEDULER = web.AppKey("scheduler", Scheduler)
 OUTBOX = web.AppKey("outbox", OutboxWorker)
 CONVERSATION = web.AppKey("conversation", Conversation)
 CHANNELS = web.AppKey("channels", dict[str, Channel])
+ESCALATION = web.AppKey("escalation", EscalationService)
 _CHANNEL_TASKS = web.AppKey("channel_tasks", dict[str, "asyncio.Task[None]"])
 
 
@@ -189,6 +192,7 @@ def build_app(
             app[SERVICES] = services
             app[CONVERSATION] = conversation
             app[CHANNELS] = channels
+            app[ESCALATION] = escalation
             tasks = {
                 name: asyncio.create_task(_run_channel(c, conversation), name=f"channel:{name}")
                 for name, c in channels.items()
@@ -236,6 +240,8 @@ def build_app(
             return found if isinstance(found, TeamsChannel) else None
 
         app.add_subapp("/api", teams_routes(settings.teams, current_teams))
+    if settings.console.enabled:
+        app.add_subapp("/console", console_app(settings.console, lambda: app[SERVICES], lambda: app[ESCALATION]))
     return app
 
 

@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "bot.commands.teams_package",
     "bot.commands.digest",
     "bot.commands.escalations",
+    "bot.commands.users",
 )
 
 

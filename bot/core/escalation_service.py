@@ -322,10 +322,27 @@ class EscalationService:
         await self._apply(msg.ref, ref, event)
 
     async def _apply(self, room: ConversationRef, ref: CaseRef, event: CaseEvent) -> None:
+        try:
+            await self.apply(ref, event, room)
+        except CaseNotFound:
+            await self._reply(room, _text("omo_error.nl.j2", error="not_found", ref=ref))
+        except TransitionError as exc:
+            await self._reply(room, _text("omo_error.nl.j2", error=exc.reason, ref=ref))
+
+    async def apply(self, ref: CaseRef, event: CaseEvent, room: ConversationRef | None = None) -> Case:
+        """Apply a team member's claim, answer or close (from a chat command or the web console).
+
+        The requester hears of it in their private chat, and `room` (default: the OMO room of the
+        case's channel) gets the team notice; both go through the outbox in the case's transaction.
+        Raises `CaseNotFound` or `TransitionError`.
+        """
         kind = event_name(event)
 
         def messages(before: Case, after: Case) -> Sequence[Outgoing]:
-            out = [Outgoing(room, _text("omo_team.nl.j2", event=kind, case=after), f"omo_team_{kind}")]
+            team_room = room or self._omo_ref(after.requester.channel)
+            out = []
+            if team_room is not None:
+                out.append(Outgoing(team_room, _text("omo_team.nl.j2", event=kind, case=after), f"omo_team_{kind}"))
             requester = after.requester
             if requester.private_conversation_id is not None:
                 values = {"event": kind, "case": after, "text": getattr(event, "text", None)}
@@ -338,16 +355,10 @@ class EscalationService:
                 )
             return out
 
-        try:
-            await self._store.apply(ref, event, messages)
-        except CaseNotFound:
-            await self._reply(room, _text("omo_error.nl.j2", error="not_found", ref=ref))
-            return
-        except TransitionError as exc:
-            await self._reply(room, _text("omo_error.nl.j2", error=exc.reason, ref=ref))
-            return
+        case = await self._store.apply(ref, event, messages)
         self._poke()
         log.info("omo: case %s %s", ref, kind)
+        return case
 
     # -- reminders --------------------------------------------------------------------------------
 

@@ -26,9 +26,16 @@ pytestmark = pytest.mark.unit
         ("BSN 123456789 en dossier 2024001234", "BSN [nummer] en dossier [nummer]"),
         ("IBAN NL91ABNA0417164300", "IBAN [rekeningnummer]"),
         ("Zie https://x.nl/form?naam=Jan&tel=0612345678 nu", "Zie [link] nu"),
+        ("Ik woon op 3511 AB 12 in Utrecht", "Ik woon op [adres] in Utrecht"),
+        ("Adres 1234AB, 5a graag", "Adres [adres] graag"),
+        ("Post naar 2511 CV nr. 7", "Post naar [adres]"),
         # what is not personal stays: plain links, dates, years, short numbers, postcodes of a place
         ("Zie https://vng.nl/agenda van 2024-05-01", "Zie https://vng.nl/agenda van 2024-05-01"),
         ("Artikel 172 Gemeentewet, 3 dagen, in 2026", "Artikel 172 Gemeentewet, 3 dagen, in 2026"),
+        (
+            "Demonstratie in 3511 AB vandaag, in 2026 in 3 wijken",
+            "Demonstratie in 3511 AB vandaag, in 2026 in 3 wijken",
+        ),
     ],
 )
 def test_scrub(text: str, expected: str) -> None:

@@ -1,0 +1,130 @@
+"""What the web console reads and writes besides accounts: its audit trail, knowledge gaps and handled marks,
+and per document its 👍/👎 counts and last ingest.
+
+Every console action is one row in `console_audit` (who, what, on what, when). A gap marked handled is
+stored per answer it covered, so a new question like it later shows up as a new gap.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.adapters.tables import answers, console_audit, feedback, gap_notes, ingest_events
+from bot.core.digest import GapReason
+from bot.core.gaps import GapQuestion
+from bot.core.models import IngestAction
+
+__all__ = ["AuditEntry", "AuditLog", "DocumentStats", "GapStore"]
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    at: datetime
+    actor: str
+    action: str
+    target: str | None
+    detail: str | None
+
+
+class AuditLog:
+    """Append-only record of console actions; `detail` never holds a password or a message body."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def record(
+        self, actor: str, action: str, at: datetime, target: str | None = None, detail: str | None = None
+    ) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                insert(console_audit).values(at=at, actor=actor, action=action, target=target, detail=detail)
+            )
+
+    async def entries(self, *, target: str | None = None, limit: int = 200) -> list[AuditEntry]:
+        """The newest entries first, optionally only those about `target`."""
+        query = select(console_audit).order_by(console_audit.c.id.desc()).limit(limit)
+        if target is not None:
+            query = query.where(console_audit.c.target == target)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [AuditEntry(_utc(r["at"]), r["actor"], r["action"], r["target"], r["detail"]) for r in rows]
+
+
+class GapStore:
+    """Refused and 👎'd answers not yet marked handled, and the marks."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def open_gaps(self, since: datetime) -> list[GapQuestion]:
+        """Answers after `since` that were refused or got a 👎 and are not marked handled, newest first."""
+        handled = select(gap_notes.c.answer_id)
+        refused = select(answers.c.answer_id, answers.c.question, answers.c.at).where(
+            answers.c.confident.is_(False) & (answers.c.at > since) & answers.c.answer_id.not_in(handled)
+        )
+        disliked = (
+            select(answers.c.answer_id, answers.c.question, feedback.c.at)
+            .select_from(feedback.join(answers, feedback.c.answer_id == answers.c.answer_id))
+            .where(feedback.c.positive.is_(False) & (feedback.c.at > since) & answers.c.answer_id.not_in(handled))
+        )
+        found: dict[str, GapQuestion] = {}
+        async with self._engine.connect() as conn:
+            for reason, query in ((GapReason.REFUSED, refused), (GapReason.DISLIKED, disliked)):
+                for answer_id, question, at in await conn.execute(query):
+                    found.setdefault(answer_id, GapQuestion(answer_id, question, reason, _utc(at)))
+        return sorted(found.values(), key=lambda g: g.at, reverse=True)
+
+    async def mark_handled(self, answer_ids: Sequence[str], by: str, note: str, at: datetime) -> int:
+        """Mark these answers' gap handled; returns how many were newly marked (a mark already there stays)."""
+        async with self._engine.begin() as conn:
+            existing = {
+                r[0]
+                for r in await conn.execute(select(gap_notes.c.answer_id).where(gap_notes.c.answer_id.in_(answer_ids)))
+            }
+            rows = [
+                {"answer_id": a, "handled_by": by, "handled_at": at, "note": note}
+                for a in dict.fromkeys(answer_ids)
+                if a not in existing
+            ]
+            if rows:
+                await conn.execute(insert(gap_notes), rows)
+        return len(rows)
+
+
+class DocumentStats:
+    """Per document: 👍 and 👎 on answers that cited it (answers still kept), and when an ingest last wrote it."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def last_ingests(self) -> dict[str, datetime]:
+        written = (IngestAction.ADDED.value, IngestAction.UPDATED.value)
+        query = (
+            select(ingest_events.c.doc_id, func.max(ingest_events.c.at))
+            .where(ingest_events.c.action.in_(written))
+            .group_by(ingest_events.c.doc_id)
+        )
+        async with self._engine.connect() as conn:
+            return {doc_id: _utc(at) for doc_id, at in await conn.execute(query)}
+
+    async def votes(self) -> dict[str, tuple[int, int]]:
+        query = select(answers.c.doc_ids, feedback.c.positive).select_from(
+            feedback.join(answers, feedback.c.answer_id == answers.c.answer_id)
+        )
+        up: Counter[str] = Counter()
+        down: Counter[str] = Counter()
+        async with self._engine.connect() as conn:
+            for doc_ids, positive in await conn.execute(query):
+                for doc_id in doc_ids or ():
+                    (up if positive else down)[doc_id] += 1
+        return {d: (up[d], down[d]) for d in set(up) | set(down)}
