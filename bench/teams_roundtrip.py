@@ -32,10 +32,10 @@ from aiohttp import web
 from bot.adapters.db import create_engine, migrate
 from bot.adapters.state import ConversationStore
 from bot.app import build_app, teams_channel
-from bot.channels.base import AnswerReply, IncomingMessage, MessageHandler
 from bot.channels.teams import TeamsChannel
 from bot.cli import main as onrust
 from bot.config import TeamsSettings, load_settings
+from bot.core.messages import AnswerReply, IncomingMessage, MessageHandler
 from bot.core.models import Answer, Chunk, Citation, DocId, DocumentInfo, Passage, chunk_id_for
 from tests.bot.channels.teams_harness import message_activity, running_bot, running_connector
 from tests.synapse import free_port

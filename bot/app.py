@@ -22,7 +22,6 @@ from bot.adapters.digest_store import CaseDigestSource, DigestStore
 from bot.adapters.escalation_support import DirectChatOpener, SqlAnswerLookup, StatePrivateChats
 from bot.adapters.outbox import OutboxWorker
 from bot.adapters.scheduler import Scheduler
-from bot.channels.base import Channel
 from bot.channels.matrix import MatrixChannel
 from bot.channels.teams import TeamsChannel, teams_routes
 from bot.config import Settings
@@ -32,6 +31,7 @@ from bot.core.conversation import Conversation
 from bot.core.digest_service import DigestPolicy, DigestService, OpenCases
 from bot.core.escalation_service import EscalationService
 from bot.core.intake import Limits
+from bot.core.messages import Channel
 from bot.services import Services, build_answerer, open_services
 
 __all__ = [

@@ -6,8 +6,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.channels.base import ConversationRef, MessageHandler, Reply
 from bot.core.answering import PUBLIC
+from bot.core.messages import ConversationRef, MessageHandler, Reply
 from bot.core.models import (
     Access,
     Answer,

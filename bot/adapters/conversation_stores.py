@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.chroma import ChromaStore
 from bot.adapters.tables import handled_messages
-from bot.channels.base import Action, ConversationRef, Feedback, IncomingMessage, UserId
+from bot.core.messages import Action, ConversationRef, Feedback, IncomingMessage, UserId
 from bot.core.ports import SourceInfo
 
 __all__ = ["ChromaSources", "StateMessageClaims"]

@@ -24,10 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import prompts
 from bot.adapters.outbox import enqueue
 from bot.adapters.tables import answers, digest_subscriptions, feedback
-from bot.channels.base import ConversationRef, TextReply
 from bot.core.clock import utc
 from bot.core.digest import Audience, GapReason, KnowledgeGapEvent, OpenCase, Subscription, parse_time
 from bot.core.escalation import Case
+from bot.core.messages import ConversationRef, TextReply
 
 __all__ = ["OUTBOX_KIND", "CaseDigestSource", "DigestStore"]
 

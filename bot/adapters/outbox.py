@@ -50,8 +50,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.adapters.tables import outbox
-from bot.channels.base import Action, Button, Channel, ConversationRef, FormField, FormReply, TextReply
 from bot.core.clock import utc
+from bot.core.messages import Action, Button, Channel, ConversationRef, FormField, FormReply, TextReply
 from bot.errors import ChannelError
 
 __all__ = [

@@ -45,7 +45,6 @@ from nio import (
 )
 from nio.exceptions import LocalProtocolError, SendRetryError
 
-from bot.channels.base import ConversationRef, Feedback, IncomingMessage, MessageHandler, Reply, UserId
 from bot.channels.matrix_events import (
     content_of,
     edit_of,
@@ -59,6 +58,7 @@ from bot.channels.matrix_render import render_content
 from bot.channels.matrix_session import log_in
 from bot.config import MatrixSettings
 from bot.core.backoff import backoff_delays
+from bot.core.messages import ConversationRef, Feedback, IncomingMessage, MessageHandler, Reply, UserId
 from bot.errors import ChannelError
 
 __all__ = ["KeyValue", "MatrixChannel"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import prompts
-from bot.channels.base import AnswerReply, ConversationRef, Reply, TextReply
+from bot.core.messages import AnswerReply, ConversationRef, Reply, TextReply
 from bot.core.models import Answer
 
 __all__ = ["render_content"]

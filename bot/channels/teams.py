@@ -42,11 +42,11 @@ from microsoft_agents.hosting.core.authorization.jwt.jwt_token_validator import 
 from pydantic import ValidationError
 
 from bot.adapters.state import ConversationRecord, ConversationStore
-from bot.channels.base import ConversationRef, IncomingMessage, MessageHandler, Reply
 from bot.channels.teams_cards import reply_activity, typing_activity
 from bot.channels.teams_inbound import CHANNEL, ActivityShapeError, check_activity, is_private, to_incoming
 from bot.channels.teams_keys import SigningKeys, install
 from bot.config import TeamsSettings
+from bot.core.messages import ConversationRef, IncomingMessage, MessageHandler, Reply
 from bot.errors import ChannelError, StoreError
 
 __all__ = ["MESSAGES_PATH", "TeamsChannel", "auth_configuration", "teams_routes"]

@@ -15,7 +15,7 @@ from typing import Any
 from microsoft_agents.activity import Activity, ActivityTypes, Attachment
 
 from bot import prompts
-from bot.channels.base import AnswerReply, Button, FormReply, Reply, TextReply
+from bot.core.messages import AnswerReply, Button, FormReply, Reply, TextReply
 from bot.core.models import Answer
 
 __all__ = ["ADAPTIVE_CARD", "answer_card", "form_card", "reply_activity", "text_card", "typing_activity"]

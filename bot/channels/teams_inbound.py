@@ -2,7 +2,7 @@
 
 `check_activity` rejects a body the SDK would answer with a 500 or crash on (no `type`, no
 `conversation.id`, no `serviceUrl`, no `recipient`/`from`), so the HTTP endpoint can answer 400.
-`to_incoming` applies the delivery rules of `bot.channels.base`: everything in a personal chat; in a
+`to_incoming` applies the delivery rules of `bot.core.messages`: everything in a personal chat; in a
 channel or group chat only when the bot is @mentioned (mention stripped), the text starts with `!`,
 or a card of the bot was submitted. It is pure: no I/O, the clock is passed in.
 """
@@ -18,7 +18,7 @@ from typing import Any
 from microsoft_agents.activity import Activity
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.channels.base import Action, ConversationRef, Feedback, IncomingMessage, UserId
+from bot.core.messages import Action, ConversationRef, Feedback, IncomingMessage, UserId
 
 __all__ = ["CHANNEL", "ActivityShapeError", "check_activity", "is_private", "thread_root", "to_incoming"]
 

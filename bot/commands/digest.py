@@ -60,9 +60,9 @@ async def _channel_of(digests: DigestService, room: str, channel: str | None) ->
 async def run_preview(args: argparse.Namespace, settings: Settings) -> int:
     # Imported here, not at the top: `onrust --help` reads this module, and `bot.app` loads every chat SDK.
     from bot.app import build_digests
-    from bot.channels.base import ConversationRef
     from bot.core.clock import utc
     from bot.core.digest_service import FIRST_WINDOW
+    from bot.core.messages import ConversationRef
     from bot.services import open_services
 
     async with open_services(settings) as services:

@@ -1,7 +1,8 @@
 """`onrust users add|passwd|remove|list`: the web console's local accounts.
 
 A password is asked for twice on the terminal, or read from standard input with `--password-stdin`
-(one line, for scripts). Every change is written to the console's audit trail with actor `cli`.
+(one line, for scripts). Every change is written to the console's audit trail with actor `cli`. The
+stores are imported by the handlers, so `onrust --help` does not load them.
 """
 
 from __future__ import annotations
@@ -12,17 +13,19 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.adapters.accounts import Role, UserStore
-from bot.adapters.console_store import AuditLog
-from bot.adapters.db import create_engine, migrate
-from bot.config import Settings
 from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bot.adapters.accounts import UserStore
+    from bot.adapters.console_store import AuditLog
+    from bot.config import Settings
 
 __all__ = ["register"]
 
 MIN_PASSWORD_CHARS = 12
+ROLES = ("editor", "omo", "admin")  # bot.adapters.accounts.Role, named here so --help loads no store
 
 
 def register(sub: Any) -> None:
@@ -34,7 +37,7 @@ def register(sub: Any) -> None:
     commands = parser.add_subparsers(dest="users_command", metavar="ACTION", required=True)
     add = commands.add_parser("add", help="create an account")
     add.add_argument("name", help="account name: a-z, 0-9, '.', '_', '-'")
-    add.add_argument("--role", required=True, choices=[r.value for r in Role], help="what the account may see")
+    add.add_argument("--role", required=True, choices=ROLES, help="what the account may see")
     add.set_defaults(handler=_add)
     passwd = commands.add_parser("passwd", help="set a new password (ends the account's sessions)")
     passwd.add_argument("name")
@@ -50,6 +53,10 @@ def register(sub: Any) -> None:
 
 @asynccontextmanager
 async def _stores(settings: Settings) -> AsyncIterator[tuple[UserStore, AuditLog]]:
+    from bot.adapters.accounts import UserStore
+    from bot.adapters.console_store import AuditLog
+    from bot.adapters.db import create_engine, migrate
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.database_url)
     try:
@@ -75,6 +82,8 @@ async def _add(args: argparse.Namespace, settings: Settings) -> int:
     password = _password(args)
     now = datetime.now(UTC)
     async with _stores(settings) as (users, audit):
+        from bot.adapters.accounts import Role
+
         await users.add(args.name, Role(args.role), password, now)
         await audit.record("cli", "user_add", now, target=args.name, detail=args.role)
     print(f"added {args.name} ({args.role})")

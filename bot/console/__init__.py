@@ -22,8 +22,8 @@ from bot.console.oidc import oidc_configured
 from bot.console.web import CONSOLE, STATIC_DIR, Console, guard
 
 if TYPE_CHECKING:
-    from bot.app import Services
     from bot.core.escalation_service import EscalationService
+    from bot.services import Services
 
 __all__ = ["console_app"]
 

@@ -26,8 +26,8 @@ from bot.console.oidc import oidc_configured
 from bot.prompts import PROMPTS_DIR
 
 if TYPE_CHECKING:
-    from bot.app import Services
     from bot.core.escalation_service import EscalationService
+    from bot.services import Services
 
 __all__ = [
     "CONSOLE",

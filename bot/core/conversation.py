@@ -21,10 +21,10 @@ from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import datetime, timedelta
 
 from bot import prompts
-from bot.channels.base import AnswerReply, Channel, ConversationRef, IncomingMessage, TextReply
 from bot.core.answering import EVERYONE, PUBLIC, Answerer
 from bot.core.clock import utc
 from bot.core.digest_service import DigestService
+from bot.core.messages import AnswerReply, Channel, ConversationRef, IncomingMessage, TextReply
 from bot.core.outage import OutageRetry
 from bot.core.ports import AnswerEntry, AnswerId, AnswerLog, ConversationLog, MessageClaims, Sources
 from bot.errors import ChannelError, StoreError

@@ -17,7 +17,6 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot import prompts
-from bot.channels.base import Action, Button, ConversationRef, TextReply
 from bot.core.clock import Clock, utc
 from bot.core.digest import (
     Audience,
@@ -30,6 +29,7 @@ from bot.core.digest import (
     parse_time,
 )
 from bot.core.digest_text import render_digest, scrub
+from bot.core.messages import Action, Button, ConversationRef, TextReply
 from bot.core.models import IngestEvent
 
 __all__ = [

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bot.channels.base import ConversationRef, FormReply, TextReply
 from bot.core.escalation import Attachment, Case, CaseEvent, CaseRef, CaseRequest, Requester
 from bot.core.intake import Dialogue
+from bot.core.messages import ConversationRef, FormReply, TextReply
 from bot.errors import EscalationError
 
 __all__ = [

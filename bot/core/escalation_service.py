@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot import prompts
-from bot.channels.base import Action, Button, Channel, ConversationRef, FormField, FormReply, IncomingMessage, TextReply
 from bot.core.clock import utc
 from bot.core.escalation import (
     KINDS,
@@ -38,6 +37,7 @@ from bot.core.escalation import (
 )
 from bot.core.escalation_ports import AnswerLookup, CaseNotFound, CaseStore, Outgoing, PrivateChats, StoredDialogue
 from bot.core.intake import Limits, Step, advance, check_form, is_cancel, offer, start, yes_or_no
+from bot.core.messages import Action, Button, Channel, ConversationRef, FormField, FormReply, IncomingMessage, TextReply
 from bot.core.omo_request import asks_for_omo
 
 __all__ = ["EscalationService"]

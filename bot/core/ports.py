@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NewType, Protocol
 
-from bot.channels.base import IncomingMessage
+from bot.core.messages import IncomingMessage
 from bot.core.models import Access
 
 __all__ = ["AnswerEntry", "AnswerId", "AnswerLog", "ConversationLog", "MessageClaims", "SourceInfo", "Sources"]

@@ -14,10 +14,10 @@ from bot.adapters.cases import SqlCaseStore
 from bot.adapters.db import create_engine, migrate
 from bot.adapters.state import AnswerStore
 from bot.app import CHANNELS, CONVERSATION, SCHEDULER, SERVICES, build_app
-from bot.channels.base import Channel, MessageHandler
 from bot.config import load_settings
 from bot.core.answering import Answerer
 from bot.core.escalation import Attachment, CaseRequest, Close, Requester
+from bot.core.messages import Channel, MessageHandler
 from bot.core.ports import AnswerEntry, AnswerId
 from bot.services import Services
 from tests.bot.channels.matrix_harness import eventually

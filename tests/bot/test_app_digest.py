@@ -13,10 +13,10 @@ from aiohttp import web
 from bot.adapters.db import create_engine, migrate
 from bot.adapters.digest_store import DigestStore
 from bot.app import SCHEDULER, build_app
-from bot.channels.base import Channel, MessageHandler, TextReply
 from bot.config import load_settings
 from bot.core.answering import Answerer
 from bot.core.digest import Audience
+from bot.core.messages import Channel, MessageHandler, TextReply
 from bot.services import Services
 from tests.bot.channels.matrix_harness import eventually
 from tests.fakes import FakeAnswerer, FakeChannel

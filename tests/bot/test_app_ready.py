@@ -15,9 +15,9 @@ import pytest
 from aiohttp import web
 
 from bot.app import Services, build_app
-from bot.channels.base import Channel, MessageHandler
 from bot.config import load_settings
 from bot.core.answering import Answerer
+from bot.core.messages import Channel, MessageHandler
 from tests.conftest import Postgres
 from tests.fakes import FakeAnswerer, FakeChannel
 from tests.synapse import free_port

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.cases import SqlCaseStore
 from bot.adapters.tables import case_events, cases, outbox
-from bot.channels.base import ConversationRef, TextReply
 from bot.core.escalation import (
     Attachment,
     Case,
@@ -25,6 +24,7 @@ from bot.core.escalation import (
 )
 from bot.core.escalation_ports import CaseNotFound, Outgoing, StoredDialogue
 from bot.core.intake import Dialogue, Step
+from bot.core.messages import ConversationRef, TextReply
 
 pytestmark = pytest.mark.integration
 

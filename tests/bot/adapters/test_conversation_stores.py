@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.conversation_stores import StateMessageClaims
 from bot.adapters.tables import handled_messages
-from bot.channels.base import Action, ConversationRef, Feedback, IncomingMessage, UserId
+from bot.core.messages import Action, ConversationRef, Feedback, IncomingMessage, UserId
 
 pytestmark = pytest.mark.integration
 

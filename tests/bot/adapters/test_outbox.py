@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.outbox import OutboxWorker, decode_reply, encode_reply, enqueue
 from bot.adapters.tables import outbox
-from bot.channels.base import Action, Button, ConversationRef, FormField, FormReply, Reply, TextReply
+from bot.core.messages import Action, Button, ConversationRef, FormField, FormReply, Reply, TextReply
 from tests.fakes import FakeChannel
 
 pytestmark = pytest.mark.integration

@@ -19,9 +19,9 @@ from typing import Any
 from aiohttp import ClientSession, ClientTimeout, web
 
 from bot.adapters.state import ConversationStore
-from bot.channels.base import MessageHandler
 from bot.channels.teams import MESSAGES_PATH, TeamsChannel
 from bot.config import TeamsSettings
+from bot.core.messages import MessageHandler
 
 __all__ = [
     "BOT_ID",

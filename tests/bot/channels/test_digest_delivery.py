@@ -19,12 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapters.digest_store import DigestStore
 from bot.adapters.outbox import OutboxWorker
 from bot.adapters.state import AnswerStore, ConversationStore, IngestLog, KeyValueStore
-from bot.channels.base import Channel, MessageHandler
 from bot.channels.matrix import MatrixChannel
 from bot.channels.teams import TeamsChannel
 from bot.config import MatrixSettings, TeamsSettings
 from bot.core.conversation import Conversation
 from bot.core.digest_service import DigestPolicy, DigestService
+from bot.core.messages import Channel, MessageHandler
 from bot.core.models import Access, IngestAction, IngestEvent
 from tests.bot.channels.matrix_harness import Official, eventually
 from tests.bot.channels.teams_harness import message_activity, running_bot, running_connector

@@ -20,13 +20,13 @@ from bot.adapters.conversation_stores import StateMessageClaims
 from bot.adapters.escalation_support import SqlAnswerLookup, StatePrivateChats
 from bot.adapters.outbox import OutboxWorker
 from bot.adapters.state import AnswerStore, ConversationStore, KeyValueStore
-from bot.channels.base import Channel, ConversationRef, IncomingMessage, UserId
 from bot.channels.matrix import MatrixChannel
 from bot.config import MatrixSettings
 from bot.core.conversation import Conversation
 from bot.core.escalation_ports import StoredDialogue
 from bot.core.escalation_service import EscalationService
 from bot.core.intake import Dialogue, Step
+from bot.core.messages import Channel, ConversationRef, IncomingMessage, UserId
 from tests.bot.channels.matrix_harness import Official, TcpProxy, eventually, passages
 from tests.fakes import StaticSources
 from tests.synapse import Synapse, free_port

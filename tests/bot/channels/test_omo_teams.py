@@ -14,12 +14,12 @@ from bot.adapters.cases import SqlCaseStore
 from bot.adapters.escalation_support import SqlAnswerLookup, StatePrivateChats
 from bot.adapters.outbox import OutboxWorker
 from bot.adapters.state import AnswerStore, ConversationStore
-from bot.channels.base import Channel, MessageHandler
 from bot.channels.teams import TeamsChannel
 from bot.config import TeamsSettings
 from bot.core.conversation import Conversation
 from bot.core.escalation import CaseRef, CaseState
 from bot.core.escalation_service import EscalationService
+from bot.core.messages import Channel, MessageHandler
 from tests.bot.channels.teams_harness import FakeConnector, Posted, message_activity, running_bot, running_connector
 from tests.fakes import FakeAnswerer, StaticSources
 

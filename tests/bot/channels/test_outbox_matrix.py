@@ -13,8 +13,8 @@ from nio import RoomMessageNotice
 
 from bot.adapters.db import create_engine
 from bot.adapters.outbox import OutboxWorker, enqueue
-from bot.channels.base import Channel, ConversationRef, MessageHandler, Reply, TextReply
 from bot.config import EscalationSettings
+from bot.core.messages import Channel, ConversationRef, MessageHandler, Reply, TextReply
 from tests.bot.channels.matrix_harness import Bot, Official, eventually
 from tests.synapse import Synapse
 

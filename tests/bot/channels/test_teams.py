@@ -20,11 +20,11 @@ from microsoft_agents.hosting.core.authorization.jwt.jwt_token_validator import 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.state import AnswerStore, ConversationRecord, ConversationStore
-from bot.channels.base import ConversationRef, MessageHandler, TextReply
 from bot.channels.teams import TeamsChannel
 from bot.channels.teams_keys import SigningKeys, install
 from bot.config import TeamsSettings, load_settings
 from bot.core.conversation import Conversation
+from bot.core.messages import ConversationRef, MessageHandler, TextReply
 from bot.core.models import Chunk, DocId, DocumentInfo, Passage, chunk_id_for
 from bot.errors import ChannelError
 from tests.bot.channels.teams_harness import (

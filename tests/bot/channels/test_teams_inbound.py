@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from microsoft_agents.activity import Activity
 
-from bot.channels.base import Action, Feedback
 from bot.channels.teams_inbound import ActivityShapeError, check_activity, thread_root, to_incoming
+from bot.core.messages import Action, Feedback
 from tests.bot.channels.teams_harness import BOT_ID, message_activity
 
 pytestmark = [pytest.mark.unit]

@@ -47,3 +47,10 @@ def test_users_lifecycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
     assert run(tmp_path, monkeypatch, "remove", "eva") == 0
     assert run(tmp_path, monkeypatch, "remove", "eva") == 2
     assert "no account 'eva'" in capsys.readouterr().err
+
+
+def test_the_roles_offered_on_the_command_line_are_the_stores_roles() -> None:
+    from bot.adapters.accounts import Role
+    from bot.commands.users import ROLES
+
+    assert tuple(r.value for r in Role) == ROLES

@@ -14,9 +14,10 @@ import pytest
 from aiohttp import web
 
 from bot.adapters.accounts import Role, UserStore
-from bot.app import SERVICES, Services, build_app
+from bot.app import SERVICES, build_app
 from bot.config import load_settings
 from bot.core.answering import Answerer
+from bot.services import Services
 from tests.fakes import FakeAnswerer
 from tests.synapse import free_port
 

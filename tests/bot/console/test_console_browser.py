@@ -21,10 +21,11 @@ from playwright.async_api import BrowserContext, Page, async_playwright
 from bot.adapters.accounts import Role, UserStore
 from bot.adapters.cases import SqlCaseStore
 from bot.adapters.console_store import AuditLog
-from bot.app import CONVERSATION, SERVICES, Services, build_app
-from bot.channels.base import ConversationRef, IncomingMessage, MessageHandler, TextReply, UserId
+from bot.app import CONVERSATION, SERVICES, build_app
 from bot.config import load_settings
 from bot.core.escalation import Attachment, Case, CaseRequest, Requester
+from bot.core.messages import ConversationRef, IncomingMessage, MessageHandler, TextReply, UserId
+from bot.services import Services
 from ingest.loaders import LoadOptions
 from ingest.pipeline import Ingestor
 from tests.bot.channels.matrix_harness import eventually
@@ -70,7 +71,7 @@ class Server:
 async def _prepare(data: Path) -> None:
     """Accounts and the knowledge base, before the server starts (as an operator would)."""
     settings = load_settings(environ={}, data_dir=data)
-    from bot.app import open_services
+    from bot.services import open_services
 
     folder = data / "kennis"
     folder.mkdir()

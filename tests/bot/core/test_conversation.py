@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from bot import prompts
-from bot.channels.base import Action, AnswerReply, ConversationRef, Feedback, IncomingMessage, TextReply, UserId
 from bot.core.answering import EVERYONE, PUBLIC
 from bot.core.conversation import Conversation, parse_command
+from bot.core.messages import Action, AnswerReply, ConversationRef, Feedback, IncomingMessage, TextReply, UserId
 from bot.core.models import Access
 from bot.core.ports import SourceInfo
 from tests.fakes import (

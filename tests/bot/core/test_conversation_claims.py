@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.conversation_stores import StateMessageClaims
 from bot.adapters.state import AnswerStore, ConversationStore
-from bot.channels.base import AnswerReply, ConversationRef, IncomingMessage, UserId
 from bot.core.conversation import Conversation
+from bot.core.messages import AnswerReply, ConversationRef, IncomingMessage, UserId
 from bot.core.models import Access, Answer
 from bot.core.ports import AnswerEntry
 from tests.fakes import FakeAnswerer, FakeChannel, StaticSources, make_passage

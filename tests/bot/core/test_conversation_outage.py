@@ -13,8 +13,8 @@ from bot.adapters.conversation_stores import StateMessageClaims
 from bot.adapters.db import create_engine, is_unreachable, migrate
 from bot.adapters.state import AnswerStore, ConversationStore
 from bot.adapters.tables import answers
-from bot.channels.base import AnswerReply, ConversationRef, IncomingMessage, Reply, TextReply, UserId
 from bot.core.conversation import Conversation
+from bot.core.messages import AnswerReply, ConversationRef, IncomingMessage, Reply, TextReply, UserId
 from tests.conftest import Postgres
 from tests.fakes import FakeAnswerer, FakeChannel, StaticSources, make_passage
 

@@ -20,10 +20,10 @@ from bot.adapters.digest_store import OUTBOX_KIND, DigestStore
 from bot.adapters.outbox import OutboxWorker, decode_reply
 from bot.adapters.state import AnswerStore, IngestLog
 from bot.adapters.tables import outbox
-from bot.channels.base import Action, ConversationRef, IncomingMessage, TextReply, UserId
 from bot.core.conversation import Conversation
 from bot.core.digest import OpenCase
 from bot.core.digest_service import DigestPolicy, DigestService
+from bot.core.messages import Action, ConversationRef, IncomingMessage, TextReply, UserId
 from bot.core.models import Access, IngestAction, IngestEvent
 from bot.core.ports import AnswerEntry, AnswerId
 from tests.fakes import FakeAnswerer, FakeChannel, MemoryAnswerLog, MemoryConversationLog, StaticSources

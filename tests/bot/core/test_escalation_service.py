@@ -11,9 +11,9 @@ from bot.adapters.cases import SqlCaseStore
 from bot.adapters.escalation_support import SqlAnswerLookup
 from bot.adapters.outbox import OutboxWorker
 from bot.adapters.state import AnswerStore
-from bot.channels.base import Action, ConversationRef, FormReply, IncomingMessage, TextReply, UserId
 from bot.core.escalation import CaseRef, CaseState
 from bot.core.escalation_service import EscalationService
+from bot.core.messages import Action, ConversationRef, FormReply, IncomingMessage, TextReply, UserId
 from bot.core.ports import AnswerEntry, AnswerId
 from tests.fakes import FakeChannel
 
