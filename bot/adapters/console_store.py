@@ -1,5 +1,5 @@
 """What the web console reads and writes besides accounts: its audit trail, knowledge gaps and handled marks,
-and per document its 👍/👎 counts and last ingest.
+per document its 👍/👎 counts and last ingest, and the overview's figures.
 
 Every console action is one row in `console_audit` (who, what, on what, when). A gap marked handled is
 stored per answer it covered, so a new question like it later shows up as a new gap.
@@ -10,17 +10,20 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import case, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql import ColumnElement
 
-from bot.adapters.tables import answers, console_audit, feedback, gap_notes, ingest_events
+from bot.adapters.tables import answers, cases, console_audit, feedback, gap_notes, ingest_events
 from bot.core.digest import GapReason
+from bot.core.escalation import CaseState
 from bot.core.gaps import GapQuestion
 from bot.core.models import IngestAction
 
-__all__ = ["AuditEntry", "AuditLog", "DocumentStats", "GapStore"]
+__all__ = ["AuditEntry", "AuditLog", "DayCount", "DocumentStats", "GapStore", "IngestRun", "OverviewStats"]
 
 
 def _utc(value: datetime) -> datetime:
@@ -128,3 +131,82 @@ class DocumentStats:
                 for doc_id in doc_ids or ():
                     (up if positive else down)[doc_id] += 1
         return {d: (up[d], down[d]) for d in set(up) | set(down)}
+
+
+@dataclass(frozen=True, slots=True)
+class DayCount:
+    """One local day's answers, refused ones included."""
+
+    day: date
+    questions: int
+    refused: int
+
+
+@dataclass(frozen=True, slots=True)
+class IngestRun:
+    """One ingest run: when its first and last event were written, and how many documents per action."""
+
+    run_id: str
+    started: datetime
+    finished: datetime
+    added: int
+    updated: int
+    removed: int
+    failed: int
+
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+class OverviewStats:
+    """The overview's figures, each one aggregate query: rows returned are bounded by days, urgencies or runs."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def questions_per_day(self, days: Sequence[date], tz: ZoneInfo) -> list[DayCount]:
+        """Answers (refused ones too) per local day in `tz`, for consecutive `days`, oldest first."""
+        starts = [datetime.combine(d, time(), tz).astimezone(UTC) for d in days]
+        end = datetime.combine(days[-1] + timedelta(days=1), time(), tz).astimezone(UTC)
+        bucket = case(*[(answers.c.at >= start, i) for i, start in reversed(list(enumerate(starts)))])
+        window = (
+            select(bucket.label("day"), answers.c.confident)
+            .where((answers.c.at >= starts[0]) & (answers.c.at < end))
+            .subquery()
+        )
+        query = select(window.c.day, func.count(), _count_if(window.c.confident.is_(False))).group_by(window.c.day)
+        async with self._engine.connect() as conn:
+            found = {int(day): (int(n), int(refused)) for day, n, refused in await conn.execute(query)}
+        return [DayCount(d, *found.get(i, (0, 0))) for i, d in enumerate(days)]
+
+    async def open_cases_by_urgency(self) -> dict[str, int]:
+        query = (
+            select(cases.c.urgency, func.count())
+            .where(cases.c.state != CaseState.CLOSED.value)
+            .group_by(cases.c.urgency)
+        )
+        async with self._engine.connect() as conn:
+            return {urgency: int(n) for urgency, n in await conn.execute(query)}
+
+    async def ingest_runs(self, limit: int) -> list[IngestRun]:
+        """The `limit` latest ingest runs, newest first: documents added, updated, removed, failed."""
+        action = ingest_events.c.action
+        finished = func.max(ingest_events.c.at)
+        query = (
+            select(
+                ingest_events.c.run_id,
+                func.min(ingest_events.c.at),
+                finished,
+                *(_count_if(action == a.value) for a in IngestAction),
+            )
+            .group_by(ingest_events.c.run_id)
+            .order_by(finished.desc())
+            .limit(limit)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            IngestRun(run_id, _utc(started), _utc(end), int(added), int(updated), int(removed), int(failed))
+            for run_id, started, end, added, updated, removed, failed in rows
+        ]

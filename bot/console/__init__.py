@@ -1,8 +1,9 @@
-"""The web console under `/console` (issue 14): knowledge gaps and documents for editors, cases for the OMO team.
+"""The web console under `/console` (issue 14): knowledge gaps and documents for editors, cases for the OMO team,
+an overview for everyone.
 
 `console_app` builds the aiohttp sub-application that `bot.app.build_app` mounts. `bot.console.web` holds
 the guard (sessions, CSRF, roles) and page rendering, `signin` the local and OpenID Connect sign-in, and
-`cases`, `gaps` and `documents` one page each.
+`overview`, `cases`, `gaps` and `documents` one page each.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from aiohttp.web import Application  # not `web`: that name is this package's mo
 from bot.adapters.accounts import SessionStore, SignInLimiter, UserStore
 from bot.adapters.console_store import AuditLog
 from bot.config import ConsoleSettings
-from bot.console import cases, documents, gaps, signin
+from bot.console import cases, documents, gaps, overview, signin
 from bot.console.oidc import oidc_configured
 from bot.console.web import CONSOLE, STATIC_DIR, Console, guard
 
@@ -58,6 +59,6 @@ def console_app(
 
     app.on_startup.append(startup)
     app.router.add_static("/static", STATIC_DIR)
-    for module in (signin, cases, gaps, documents):
+    for module in (signin, overview, cases, gaps, documents):
         app.add_routes(module.routes)
     return app

@@ -1,15 +1,16 @@
-"""Console accounts, sessions, sign-in limits, audit and gap marks on SQLite and PostgreSQL."""
+"""Console accounts, sessions, sign-in limits, audit, gap marks and overview figures on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.accounts import Role, SessionStore, SignInLimiter, UserStore
-from bot.adapters.console_store import AuditLog, DocumentStats, GapStore
+from bot.adapters.console_store import AuditLog, DayCount, DocumentStats, GapStore, IngestRun, OverviewStats
 from bot.adapters.state import AnswerStore, IngestLog
 from bot.adapters.tables import console_users
 from bot.core.digest import GapReason
@@ -109,3 +110,41 @@ async def test_last_ingest_per_document(engine: AsyncEngine) -> None:
         ]
     )
     assert await DocumentStats(engine).last_ingests() == {"doc-a": T0 + timedelta(minutes=5)}
+
+
+async def test_overview_counts_answers_per_local_day_and_sums_ingest_runs(engine: AsyncEngine) -> None:
+    answers = AnswerStore(engine)
+    # Amsterdam is UTC+1 in early March: 23:00 UTC is already the next local day
+    for n, (moment, confident) in enumerate(
+        [
+            (datetime(2026, 2, 28, 22, 59, tzinfo=UTC), True),  # 23:59 on 28 February: before the window
+            (datetime(2026, 2, 28, 23, 0, tzinfo=UTC), True),  # midnight: the first day's first moment
+            (datetime(2026, 3, 1, 22, 30, tzinfo=UTC), False),
+            (datetime(2026, 3, 1, 23, 30, tzinfo=UTC), False),  # 00:30 on 2 March
+            (datetime(2026, 3, 3, 23, 0, tzinfo=UTC), True),  # midnight after the last day: outside
+        ]
+    ):
+        await answers.record(AnswerEntry(AnswerId(f"a{n}"), "matrix", "!r:test", None, "Vraag?", (), confident, moment))
+    days = [date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)]
+    assert await OverviewStats(engine).questions_per_day(days, ZoneInfo("Europe/Amsterdam")) == [
+        DayCount(date(2026, 3, 1), 2, 1),
+        DayCount(date(2026, 3, 2), 1, 1),
+        DayCount(date(2026, 3, 3), 0, 0),
+    ]
+    await IngestLog(engine).append(
+        [
+            IngestEvent("r1", T0, IngestAction.ADDED, "a.md"),
+            IngestEvent("r1", T0 + timedelta(seconds=5), IngestAction.FAILED, "b.pdf"),
+            IngestEvent("r2", T0 + timedelta(days=1), IngestAction.REMOVED, "a.md"),
+            IngestEvent("r3", T0 + timedelta(days=2), IngestAction.UPDATED, "c.md"),
+        ]
+    )
+    runs = await OverviewStats(engine).ingest_runs(2)
+    assert runs == [
+        IngestRun("r3", T0 + timedelta(days=2), T0 + timedelta(days=2), 0, 1, 0, 0),
+        IngestRun("r2", T0 + timedelta(days=1), T0 + timedelta(days=1), 0, 0, 1, 0),
+    ]
+    assert (await OverviewStats(engine).ingest_runs(5))[-1] == IngestRun(
+        "r1", T0, T0 + timedelta(seconds=5), 1, 0, 0, 1
+    )
+    assert await OverviewStats(engine).open_cases_by_urgency() == {}

@@ -6,24 +6,37 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
 from aiohttp import web
 
 from bot.adapters.accounts import Role, UserStore
+from bot.adapters.cases import SqlCaseStore
+from bot.adapters.state import AnswerStore
 from bot.app import SERVICES, build_app
 from bot.config import load_settings
 from bot.core.answering import Answerer
+from bot.core.escalation import Attachment, CaseRequest, Requester
+from bot.core.models import IngestAction, IngestEvent
+from bot.core.ports import AnswerEntry, AnswerId
 from bot.services import Services
 from tests.fakes import FakeAnswerer
 from tests.synapse import free_port
 
 pytestmark = pytest.mark.integration
 
-PAGES = ["/console/", "/console/cases", "/console/cases/OMO-2026-0001", "/console/gaps", "/console/documents"]
+PAGES = [
+    "/console/",
+    "/console/overzicht",
+    "/console/cases",
+    "/console/cases/OMO-2026-0001",
+    "/console/gaps",
+    "/console/documents",
+]
 FORMS = [
     "/console/cases/OMO-2026-0001/claim",
     "/console/cases/OMO-2026-0001/answer",
@@ -52,6 +65,16 @@ async def running(tmp_path: Path, env: dict[str, str] | None = None) -> AsyncIte
         yield f"http://127.0.0.1:{port}", app
     finally:
         await runner.cleanup()
+
+
+async def sign_in(http: aiohttp.ClientSession, url: str, name: str, password: str) -> tuple[int, str]:
+    """Sign in through the form, with the CSRF value the sign-in page hands out."""
+    async with http.get(f"{url}/console/login") as page:
+        match = re.search(r'name="csrf" value="([^"]+)"', await page.text())
+    assert match is not None
+    form = {"csrf": match[1], "name": name, "password": password}
+    async with http.post(f"{url}/console/login", data=form, allow_redirects=False) as resp:
+        return resp.status, await resp.text()
 
 
 async def test_off_without_accounts_then_every_page_and_form_needs_a_session(
@@ -91,15 +114,62 @@ async def test_sign_in_is_rate_limited_per_name_and_address(tmp_path: Path) -> N
         async with aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=10), cookie_jar=aiohttp.CookieJar(unsafe=True)
         ) as http:
-
-            async def attempt(password: str) -> tuple[int, str]:
-                async with http.get(f"{url}/console/login") as page:
-                    match = re.search(r'name="csrf" value="([^"]+)"', await page.text())
-                assert match is not None
-                form = {"csrf": match[1], "name": "eva", "password": password}
-                async with http.post(f"{url}/console/login", data=form, allow_redirects=False) as resp:
-                    return resp.status, await resp.text()
-
-            assert [(await attempt("fout"))[0] for _ in range(5)] == [401] * 5
-            status, text = await attempt("eva-haar-wachtwoord")
+            assert [(await sign_in(http, url, "eva", "fout"))[0] for _ in range(5)] == [401] * 5
+            status, text = await sign_in(http, url, "eva", "eva-haar-wachtwoord")
             assert status == 429 and "Te veel mislukte pogingen" in text
+
+
+async def test_the_overview_counts_questions_per_day_refusals_open_cases_and_ingest_runs(tmp_path: Path) -> None:
+    tz = ZoneInfo("Europe/Amsterdam")  # the digest's default time zone: the overview's days
+    today = datetime.now(tz).date()
+
+    def at_noon(days_ago: int) -> datetime:
+        return datetime.combine(today - timedelta(days=days_ago), time(12), tz).astimezone(UTC)
+
+    # (days ago, refused): three today (one refused), one two days ago (refused), one outside the 14 days
+    asked = [(0, False), (0, True), (0, False), (2, True), (20, False)]
+    async with running(tmp_path) as (url, app):
+        services = app[SERVICES]
+        answers = AnswerStore(services.engine)
+        for n, (days_ago, refused) in enumerate(asked):
+            question = f"Vraag {n}"
+            entry = AnswerEntry(
+                AnswerId(f"a{n}"), "matrix", "!dm:test", None, question, (), not refused, at_noon(days_ago)
+            )
+            await answers.record(entry)
+        cases = SqlCaseStore(services.engine)
+        requester = Requester("matrix", "@jan:test", "Jan", "!dm:test", "!dm:test")
+        for urgency in ("spoed", "spoed", "normaal"):
+            request = CaseRequest("Zwolle", "demonstratie", urgency, "Demonstratie bij het stadhuis.", "06-1")
+            await cases.create(request, requester, Attachment(), None, datetime.now(UTC), lambda c: [])
+        await services.ingest_log.append(
+            [
+                IngestEvent("run-1", at_noon(3), IngestAction.ADDED, "a.md"),
+                IngestEvent("run-2", at_noon(1), IngestAction.ADDED, "b.md"),
+                IngestEvent("run-2", at_noon(1), IngestAction.UPDATED, "a.md"),
+                IngestEvent("run-2", at_noon(1), IngestAction.FAILED, "c.pdf", detail="not a PDF"),
+            ]
+        )
+        users = UserStore(services.engine)
+        for name, role in (("eva", Role.EDITOR), ("omar", Role.OMO), ("ada", Role.ADMIN)):
+            await users.add(name, role, f"{name}-haar-wachtwoord", datetime.now(UTC))
+            async with aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=10), cookie_jar=aiohttp.CookieJar(unsafe=True)
+            ) as http:
+                assert (await sign_in(http, url, name, f"{name}-haar-wachtwoord"))[0] == 303
+                async with http.get(f"{url}/console/overzicht", allow_redirects=False) as resp:
+                    assert resp.status == 200, name
+                    html = await resp.text()
+            text = re.sub(r"<[^>]+>", "", html)
+            assert "5 vragen" not in text and "4 vragen, waarvan 2 geweigerd (weigerpercentage 50%)" in text
+            day_rows = r'<th scope="row">\w\w (\d\d-\d\d)</th><td>(\d+)</td><td>(\d+)</td>'
+            counts = {d: (int(q), int(r)) for d, q, r in re.findall(day_rows, html)}
+            assert len(counts) == 14 and sum(q for q, _ in counts.values()) == 4
+            assert counts[today.strftime("%d-%m")] == (3, 1)
+            assert counts[(today - timedelta(days=2)).strftime("%d-%m")] == (1, 1)
+            assert "<svg" in html and '<title id="chart-title">' in html and html.count('class="refused"') == 2
+            assert "2 spoed" in text and "1 normaal" in text and "Zwolle" not in html  # counts, never a case
+            assert ("Naar de zaken" in text) is (role is not Role.EDITOR)
+            runs = re.findall(r"<tr><td>[^<]+</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td></tr>", html)
+            assert runs == [("1", "1", "0", "1"), ("1", "0", "0", "0")]  # newest first
+            assert "De antwoordtijd wordt niet bijgehouden" in text

@@ -242,3 +242,15 @@ async def test_an_editor_uploads_and_removes_a_markdown_document(server: Server,
     await row.get_by_role("button", name=f"{title} verwijderen").click()
     assert await page.get_by_role("status").inner_text() == "Het document is verwijderd."
     assert await page.locator("tr").filter(has_text="Evenementenbeleid").count() == 0
+
+
+async def test_the_overview_draws_its_chart_for_a_signed_in_user(server: Server, page: Page) -> None:
+    await sign_in(page, server, "eva")
+    await page.get_by_role("navigation").get_by_role("link").first.click()
+    assert page.url == f"{server.url}/console/overzicht"
+    chart = page.get_by_role("img", name="Vragen per dag, de afgelopen 14 dagen")
+    assert await chart.is_visible()
+    box = await chart.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] > 100
+    assert await chart.locator("rect.refused").count() == 1  # today's refused question
+    assert "1 vraag, waarvan 1 geweigerd" in await page.get_by_role("region", name="Vragen per dag").inner_text()
