@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -27,7 +28,7 @@ from bot.adapters.embeddings import NamedEmbeddings, build_embeddings
 from bot.adapters.escalation_support import DirectChatOpener, SqlAnswerLookup, StatePrivateChats
 from bot.adapters.outbox import OutboxWorker
 from bot.adapters.scheduler import Scheduler
-from bot.adapters.search import Bm25Index, DenseSearch
+from bot.adapters.search import Bm25Index, DenseSearch, save_lexical_index
 from bot.adapters.state import AnswerStore, ConversationStore, IngestLog, KeyValueStore
 from bot.channels.base import Channel
 from bot.channels.matrix import MatrixChannel
@@ -54,10 +55,12 @@ __all__ = [
     "build_app",
     "build_digests",
     "build_escalation",
+    "lexical_dir",
     "matrix_channel",
     "omo_rooms",
     "open_services",
     "open_store",
+    "save_lexical",
 ]
 
 log = logging.getLogger(__name__)
@@ -69,6 +72,17 @@ def open_store(settings: Settings) -> tuple[ChromaStore, NamedEmbeddings]:
     store = ChromaStore(settings.store, settings.chroma_path, embeddings)
     store.open()
     return store, embeddings
+
+
+def lexical_dir(settings: Settings) -> Path:
+    """Where the saved lexical index of the configured collection lives (under this host's data dir)."""
+    return settings.data_dir / "lexical" / settings.store.collection
+
+
+def save_lexical(services: Services) -> None:
+    """Build and save the lexical index of the store's current generation, unless saved already or unused."""
+    if services.settings.retrieval.mode != "dense":
+        save_lexical_index(services.store, lexical_dir(services.settings))
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +129,7 @@ def build_answerer(services: Services, *, warm: bool = True) -> AnswerPipeline:
     settings = services.settings
     cfg = settings.retrieval
     dense = DenseSearch(services.store, services.embeddings) if cfg.mode != "bm25" else None
-    lexical = Bm25Index(services.store, refresh_s=cfg.refresh_s) if cfg.mode != "dense" else None
+    lexical = Bm25Index(services.store, lexical_dir(settings), refresh_s=cfg.refresh_s) if cfg.mode != "dense" else None
     if warm:
         if dense is not None:
             services.embeddings.warm_up()

@@ -8,7 +8,7 @@ import sys
 import time
 from typing import Any
 
-from bot.app import open_services
+from bot.app import open_services, save_lexical
 from bot.config import Settings
 from bot.core.models import Access, Kind
 from ingest.loaders import LoadOptions
@@ -44,7 +44,13 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     started = time.monotonic()
     options = LoadOptions(kind=Kind(args.kind) if args.kind else None, access=Access(args.access))
     async with open_services(settings) as services:
-        ingestor = Ingestor(services.store, services.embeddings, services.ingest_log, settings.ingest)
+        ingestor = Ingestor(
+            services.store,
+            services.embeddings,
+            services.ingest_log,
+            settings.ingest,
+            index_lexical=lambda: save_lexical(services),
+        )
         report = await ingestor.run(
             args.targets, options=options, prune=not args.no_prune, progress=sys.stderr.isatty() and not args.json
         )

@@ -6,7 +6,8 @@ whose content hash is unchanged is skipped. A changed document gets all its chun
 store (new ones written before old ones go, so it is never half-written). A document whose source
 file disappeared from an ingested folder, or whose line disappeared from an ingested JSONL file, is
 removed unless pruning is off. A source that fails is reported and its existing documents are kept.
-Every change is appended to the ingest log, which the daily digest reads.
+Every change is appended to the ingest log, which the daily digest reads. Last, the run brings the
+saved lexical index up to date (`index_lexical`), so serving instances only have to load it.
 """
 
 from __future__ import annotations
@@ -161,7 +162,11 @@ class _Progress:
 
 
 class Ingestor:
-    """Runs ingests against a store; cheap to construct. `clock` returns the current UTC time (injectable)."""
+    """Runs ingests against a store; cheap to construct. `clock` returns the current UTC time (injectable).
+
+    `index_lexical`, if given, is called at the end of every run to save the lexical index of the store's
+    current generation (it returns at once when that index is saved already).
+    """
 
     def __init__(
         self,
@@ -170,6 +175,7 @@ class Ingestor:
         ingest_log: _Log,
         settings: IngestSettings,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        index_lexical: Callable[[], None] | None = None,
     ) -> None:
         self._store = store
         self._embedder = embedder
@@ -177,6 +183,7 @@ class Ingestor:
         self._settings = settings
         self._chunker = Chunker(settings.chunk_size, settings.chunk_overlap)
         self._clock = clock
+        self._index_lexical = index_lexical
 
     async def run(
         self, targets: Sequence[str], *, options: LoadOptions, prune: bool = True, progress: bool = False
@@ -245,6 +252,8 @@ class Ingestor:
         if report.added or report.updated or report.removed:
             await asyncio.to_thread(self._store.bump_generation)
         await self._log.append(events)
+        if self._index_lexical is not None:
+            await asyncio.to_thread(self._index_lexical)
         return report
 
     async def _load(self, source: _Source, session: aiohttp.ClientSession, options: LoadOptions) -> LoadResult:
