@@ -200,9 +200,18 @@ class Ingestor:
 
         shown = _Progress(bar=progress)
 
+        writing: asyncio.Task[None] | None = None
+
         async def flush() -> None:
-            await self._write(pending, report, events, run_id)
+            # Embed this batch while the previous one is still being written; writes stay in order.
+            nonlocal writing
+            batch = list(pending)
             pending.clear()
+            embedded = await self._embed(batch, report)
+            if writing is not None:
+                await writing
+            if embedded is not None:
+                writing = asyncio.create_task(self._replace(batch, *embedded, report, events, run_id))
             shown.update(report)
 
         timeout = aiohttp.ClientTimeout(total=self._settings.url_timeout_s)
@@ -233,6 +242,8 @@ class Ingestor:
                     if sum(len(c) for _, c, _ in pending) >= _EMBED_BATCH:
                         await flush()
             await flush()
+            if writing is not None:
+                await writing
         shown.close()
 
         if prune:
@@ -261,17 +272,14 @@ class Ingestor:
             return await load_url(source.location, session, self._settings, options)
         return await asyncio.to_thread(load_file, Path(source.location), source.doc_id, source.source, options)
 
-    async def _write(
-        self,
-        pending: list[tuple[ParsedDocument, list[Chunk], bool]],
-        report: IngestReport,
-        events: list[IngestEvent],
-        run_id: str,
-    ) -> None:
-        """Embed the pending documents' chunks and their sentences in one batch, then replace each document."""
+    async def _embed(
+        self, pending: list[tuple[ParsedDocument, list[Chunk], bool]], report: IngestReport
+    ) -> tuple[list[list[float]], list[list[list[float]]]] | None:
+        """Embed the pending documents' chunks and their sentences in one batch: chunk vectors and, per chunk,
+        its sentence vectors; None (the documents counted as failed) if the embedder fails."""
         chunk_texts = [embedding_text(c) for _, chunks, _ in pending for c in chunks]
         if not chunk_texts:
-            return
+            return None
         sentences = [[text for _, text in quotable_sentences(c.text)] for _, chunks, _ in pending for c in chunks]
         texts = chunk_texts + [text for per_chunk in sentences for text in per_chunk]
         try:
@@ -280,12 +288,24 @@ class Ingestor:
             log.exception("embedding failed for %d documents", len(pending))
             for doc, _, _ in pending:
                 report.failed.append((doc.doc_id, f"embedding failed: {exc}"))
-            return
+            return None
         grouped: list[list[list[float]]] = []
         offset = len(chunk_texts)
         for per_chunk in sentences:
             grouped.append(vectors[offset : offset + len(per_chunk)])
             offset += len(per_chunk)
+        return vectors[: len(chunk_texts)], grouped
+
+    async def _replace(
+        self,
+        pending: list[tuple[ParsedDocument, list[Chunk], bool]],
+        vectors: list[list[float]],
+        grouped: list[list[list[float]]],
+        report: IngestReport,
+        events: list[IngestEvent],
+        run_id: str,
+    ) -> None:
+        """Replace each embedded document in the store, counting and logging what was written."""
         offset = 0
         for doc, chunks, existed in pending:
             doc_vectors = vectors[offset : offset + len(chunks)]

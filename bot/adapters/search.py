@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import bm25s
@@ -69,6 +69,13 @@ class _Loaded:
     ids: np.ndarray
     access: np.ndarray
     labels: tuple[Access, ...]
+    masks: dict[frozenset[Access], np.ndarray] = field(default_factory=dict)  # 1.0 where visible, per access
+
+    def mask(self, access: frozenset[Access]) -> np.ndarray:
+        if access not in self.masks:
+            codes = [self.labels.index(a) for a in access if a in self.labels]
+            self.masks[access] = np.isin(self.access, codes).astype(np.float32)
+        return self.masks[access]
 
 
 def _folder(directory: Path, generation: str) -> Path:
@@ -200,8 +207,7 @@ class Bm25Index:
         query = terms(text)
         if loaded is None or loaded.bm25 is None or not query:
             return []
-        allowed = np.isin(loaded.access, [loaded.labels.index(a) for a in access if a in loaded.labels])
-        scores = loaded.bm25.get_scores(query, weight_mask=allowed.astype(np.float32))
+        scores = loaded.bm25.get_scores(query, weight_mask=loaded.mask(access))
         rows = _top(scores, k)
         found = self._store.get_chunks([ChunkId(str(loaded.ids[i])) for i in rows])
         return [(found[cid], float(scores[i])) for i in rows if (cid := ChunkId(str(loaded.ids[i]))) in found]
