@@ -32,6 +32,7 @@ from bot.core.digest_service import DigestPolicy, DigestService, OpenCases
 from bot.core.escalation_service import EscalationService
 from bot.core.intake import Limits
 from bot.core.messages import Channel
+from bot.core.models import DocId
 from bot.services import Services, build_answerer, open_services
 
 __all__ = [
@@ -117,8 +118,8 @@ def build_escalation(services: Services, channels: dict[str, Channel], poke: Cal
 
     async def titles(doc_ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
         async with asyncio.timeout(settings.store.timeout_s):
-            docs = await asyncio.to_thread(services.store.documents)
-        return {d: (docs[d].info.title, docs[d].info.url) for d in doc_ids if d in docs}  # type: ignore[index]
+            docs = await asyncio.to_thread(services.store.document_infos, [DocId(d) for d in doc_ids])
+        return {d: (docs[DocId(d)].title, docs[DocId(d)].url) for d in doc_ids if DocId(d) in docs}
 
     return EscalationService(
         SqlCaseStore(services.engine),

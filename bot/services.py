@@ -10,19 +10,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.chroma import ChromaStore
 from bot.adapters.db import create_engine, migrate
 from bot.adapters.embeddings import NamedEmbeddings, build_embeddings
-from bot.adapters.search import Bm25Index, DenseSearch
+from bot.adapters.search import Bm25Index, DenseSearch, save_lexical_index
 from bot.adapters.state import AnswerStore, ConversationStore, IngestLog, KeyValueStore
 from bot.config import Settings
 from bot.core.pipeline import AnswerPipeline, LLMAnswerer
 from bot.core.retrieval import HybridRetriever
 
-__all__ = ["Services", "build_answerer", "open_services", "open_store"]
+__all__ = ["Services", "build_answerer", "lexical_dir", "open_services", "open_store", "save_lexical"]
 
 
 def open_store(settings: Settings) -> tuple[ChromaStore, NamedEmbeddings]:
@@ -31,6 +32,17 @@ def open_store(settings: Settings) -> tuple[ChromaStore, NamedEmbeddings]:
     store = ChromaStore(settings.store, settings.chroma_path, embeddings)
     store.open()
     return store, embeddings
+
+
+def lexical_dir(settings: Settings) -> Path:
+    """Where the saved lexical index of the configured collection lives (under this host's data dir)."""
+    return settings.data_dir / "lexical" / settings.store.collection
+
+
+def save_lexical(services: Services) -> None:
+    """Build and save the lexical index of the store's current generation, unless saved already or unused."""
+    if services.settings.retrieval.mode != "dense":
+        save_lexical_index(services.store, lexical_dir(services.settings))
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +89,7 @@ def build_answerer(services: Services, *, warm: bool = True) -> AnswerPipeline:
     settings = services.settings
     cfg = settings.retrieval
     dense = DenseSearch(services.store, services.embeddings) if cfg.mode != "bm25" else None
-    lexical = Bm25Index(services.store, refresh_s=cfg.refresh_s) if cfg.mode != "dense" else None
+    lexical = Bm25Index(services.store, lexical_dir(settings), refresh_s=cfg.refresh_s) if cfg.mode != "dense" else None
     if warm:
         if dense is not None:
             services.embeddings.warm_up()

@@ -44,14 +44,20 @@ def register(sub: Any) -> None:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.services import open_services
+    from bot.services import open_services, save_lexical
     from ingest.loaders import LoadOptions
     from ingest.pipeline import Ingestor
 
     started = time.monotonic()
     options = LoadOptions(kind=Kind(args.kind) if args.kind else None, access=Access(args.access))
     async with open_services(settings) as services:
-        ingestor = Ingestor(services.store, services.embeddings, services.ingest_log, settings.ingest)
+        ingestor = Ingestor(
+            services.store,
+            services.embeddings,
+            services.ingest_log,
+            settings.ingest,
+            index_lexical=lambda: save_lexical(services),
+        )
         report = await ingestor.run(
             args.targets, options=options, prune=not args.no_prune, progress=sys.stderr.isatty() and not args.json
         )

@@ -6,7 +6,8 @@ whose content hash is unchanged is skipped. A changed document gets all its chun
 store (new ones written before old ones go, so it is never half-written). A document whose source
 file disappeared from an ingested folder, or whose line disappeared from an ingested JSONL file, is
 removed unless pruning is off. A source that fails is reported and its existing documents are kept.
-Every change is appended to the ingest log, which the daily digest reads.
+Every change is appended to the ingest log, which the daily digest reads. Last, the run brings the
+saved lexical index up to date (`index_lexical`), so serving instances only have to load it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -161,7 +162,11 @@ class _Progress:
 
 
 class Ingestor:
-    """Runs ingests against a store; cheap to construct. `clock` returns the current UTC time (injectable)."""
+    """Runs ingests against a store; cheap to construct. `clock` returns the current UTC time (injectable).
+
+    `index_lexical`, if given, is called at the end of every run to save the lexical index of the store's
+    current generation (it returns at once when that index is saved already).
+    """
 
     def __init__(
         self,
@@ -170,6 +175,7 @@ class Ingestor:
         ingest_log: _Log,
         settings: IngestSettings,
         clock: Clock = utc,
+        index_lexical: Callable[[], None] | None = None,
     ) -> None:
         self._store = store
         self._embedder = embedder
@@ -177,6 +183,7 @@ class Ingestor:
         self._settings = settings
         self._chunker = Chunker(settings.chunk_size, settings.chunk_overlap)
         self._clock = clock
+        self._index_lexical = index_lexical
 
     async def run(
         self, targets: Sequence[str], *, options: LoadOptions, prune: bool = True, progress: bool = False
@@ -193,9 +200,18 @@ class Ingestor:
 
         shown = _Progress(bar=progress)
 
+        writing: asyncio.Task[None] | None = None
+
         async def flush() -> None:
-            await self._write(pending, report, events, run_id)
+            # Embed this batch while the previous one is still being written; writes stay in order.
+            nonlocal writing
+            batch = list(pending)
             pending.clear()
+            embedded = await self._embed(batch, report)
+            if writing is not None:
+                await writing
+            if embedded is not None:
+                writing = asyncio.create_task(self._replace(batch, *embedded, report, events, run_id))
             shown.update(report)
 
         timeout = aiohttp.ClientTimeout(total=self._settings.url_timeout_s)
@@ -226,6 +242,8 @@ class Ingestor:
                     if sum(len(c) for _, c, _ in pending) >= _EMBED_BATCH:
                         await flush()
             await flush()
+            if writing is not None:
+                await writing
         shown.close()
 
         if prune:
@@ -245,6 +263,8 @@ class Ingestor:
         if report.added or report.updated or report.removed:
             await asyncio.to_thread(self._store.bump_generation)
         await self._log.append(events)
+        if self._index_lexical is not None:
+            await asyncio.to_thread(self._index_lexical)
         return report
 
     async def _load(self, source: _Source, session: aiohttp.ClientSession, options: LoadOptions) -> LoadResult:
@@ -252,17 +272,14 @@ class Ingestor:
             return await load_url(source.location, session, self._settings, options)
         return await asyncio.to_thread(load_file, Path(source.location), source.doc_id, source.source, options)
 
-    async def _write(
-        self,
-        pending: list[tuple[ParsedDocument, list[Chunk], bool]],
-        report: IngestReport,
-        events: list[IngestEvent],
-        run_id: str,
-    ) -> None:
-        """Embed the pending documents' chunks and their sentences in one batch, then replace each document."""
+    async def _embed(
+        self, pending: list[tuple[ParsedDocument, list[Chunk], bool]], report: IngestReport
+    ) -> tuple[list[list[float]], list[list[list[float]]]] | None:
+        """Embed the pending documents' chunks and their sentences in one batch: chunk vectors and, per chunk,
+        its sentence vectors; None (the documents counted as failed) if the embedder fails."""
         chunk_texts = [embedding_text(c) for _, chunks, _ in pending for c in chunks]
         if not chunk_texts:
-            return
+            return None
         sentences = [[text for _, text in quotable_sentences(c.text)] for _, chunks, _ in pending for c in chunks]
         texts = chunk_texts + [text for per_chunk in sentences for text in per_chunk]
         try:
@@ -271,12 +288,24 @@ class Ingestor:
             log.exception("embedding failed for %d documents", len(pending))
             for doc, _, _ in pending:
                 report.failed.append((doc.doc_id, f"embedding failed: {exc}"))
-            return
+            return None
         grouped: list[list[list[float]]] = []
         offset = len(chunk_texts)
         for per_chunk in sentences:
             grouped.append(vectors[offset : offset + len(per_chunk)])
             offset += len(per_chunk)
+        return vectors[: len(chunk_texts)], grouped
+
+    async def _replace(
+        self,
+        pending: list[tuple[ParsedDocument, list[Chunk], bool]],
+        vectors: list[list[float]],
+        grouped: list[list[list[float]]],
+        report: IngestReport,
+        events: list[IngestEvent],
+        run_id: str,
+    ) -> None:
+        """Replace each embedded document in the store, counting and logging what was written."""
         offset = 0
         for doc, chunks, existed in pending:
             doc_vectors = vectors[offset : offset + len(chunks)]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
+
+from bot.adapters.embeddings import NamedEmbeddings
 from bot.core.answering import PUBLIC
 from bot.core.messages import ConversationRef, MessageHandler, Reply
 from bot.core.models import (
@@ -22,6 +26,7 @@ from bot.core.models import (
     chunk_id_for,
 )
 from bot.core.ports import AnswerEntry, AnswerId, SourceInfo
+from bot.core.text import terms
 from bot.errors import ChannelError
 
 
@@ -195,3 +200,25 @@ class StaticSources:
 
     async def list_sources(self) -> list[SourceInfo]:
         return list(self.sources)
+
+
+class HashedWordEmbeddings(NamedEmbeddings):
+    """A cheap deterministic embedder: each stemmed word adds to one of `dimension` axes; no model.
+
+    Texts that share words get close vectors, so retrieval over it behaves like a (crude) real one.
+    """
+
+    name = "test/hashed-words"
+    dimension = 32
+
+    def _vector(self, text: str) -> list[float]:
+        vector = np.full(self.dimension, 0.01, dtype=np.float32)
+        for term in terms(text):
+            vector[int(hashlib.md5(term.encode()).hexdigest()[:8], 16) % self.dimension] += 1.0
+        return list(map(float, vector / np.linalg.norm(vector)))
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vector(text)

