@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -27,6 +27,7 @@ from bot.channels.teams import TeamsChannel, teams_routes
 from bot.config import Settings
 from bot.console import console_app
 from bot.core.answering import Answerer
+from bot.core.clock import utc
 from bot.core.conversation import Conversation
 from bot.core.digest_service import DigestPolicy, DigestService, OpenCases
 from bot.core.escalation_service import EscalationService
@@ -208,7 +209,7 @@ def build_app(
             scheduler.every("claim-takeover", settings.state.claim_takeover_s / 6, conversation.take_over_claims)
 
             async def housekeeping() -> None:
-                now = datetime.now(UTC)
+                now = utc()
                 await claims.forget_before(now - timedelta(days=2))  # no platform redelivers that late
                 if settings.answer.retention_days:  # AVG: questions are personal data, kept no longer than needed
                     await services.answers.forget_before(now - timedelta(days=settings.answer.retention_days))

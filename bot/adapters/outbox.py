@@ -40,7 +40,7 @@ import asyncio
 import logging
 import random
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -50,7 +50,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.adapters.tables import outbox
-from bot.core.clock import utc
+from bot.core.clock import Clock, utc
 from bot.core.messages import Action, Button, Channel, ConversationRef, FormField, FormReply, TextReply
 from bot.errors import ChannelError
 
@@ -68,8 +68,6 @@ log = logging.getLogger(__name__)
 
 QueuedReply = TextReply | FormReply
 """What the outbox can carry."""
-
-Clock = Callable[[], datetime]
 
 
 def _utc(value: datetime) -> datetime:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.tables import answers, conversations, feedback, ingest_events, kv
+from bot.core.clock import utc
 from bot.core.models import Access, IngestAction, IngestEvent
 from bot.core.ports import AnswerEntry, AnswerId
 
@@ -293,7 +294,7 @@ class KeyValueStore:
         return None if row is None else str(row[0])
 
     async def set(self, key: str, value: str) -> None:
-        now = datetime.now(UTC)
+        now = utc()
         async with self._engine.begin() as conn:
             result = await conn.execute(update(kv).where(kv.c.key == key).values(value=value, updated_at=now))
             if result.rowcount == 0:

@@ -28,7 +28,6 @@ import ipaddress
 import logging
 import warnings
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,6 +45,7 @@ from bot.channels.teams_cards import reply_activity, typing_activity
 from bot.channels.teams_inbound import CHANNEL, ActivityShapeError, check_activity, is_private, to_incoming
 from bot.channels.teams_keys import SigningKeys, install
 from bot.config import TeamsSettings
+from bot.core.clock import Clock, utc
 from bot.core.messages import ConversationRef, IncomingMessage, MessageHandler, Reply
 from bot.errors import ChannelError, StoreError
 
@@ -56,10 +56,6 @@ log = logging.getLogger(__name__)
 MESSAGES_PATH = "/api/messages"
 _CLAIMS_KEY = "claims_identity"  # where the SDK middleware puts the validated identity
 _SDK_CONFIG_KEY = "agent_configuration"  # a plain string key: the SDK middleware reads it by this name
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _loopback(url: str | None) -> bool:
@@ -141,7 +137,7 @@ class TeamsChannel:
         settings: TeamsSettings,
         conversations: ConversationStore,
         *,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Clock = utc,
     ) -> None:
         self._settings = settings
         self._conversations = conversations

@@ -12,9 +12,9 @@ import getpass
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.core.clock import utc
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def _password(args: argparse.Namespace) -> str:
 
 async def _add(args: argparse.Namespace, settings: Settings) -> int:
     password = _password(args)
-    now = datetime.now(UTC)
+    now = utc()
     async with _stores(settings) as (users, audit):
         from bot.adapters.accounts import Role
 
@@ -92,7 +92,7 @@ async def _add(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _passwd(args: argparse.Namespace, settings: Settings) -> int:
     password = _password(args)
-    now = datetime.now(UTC)
+    now = utc()
     async with _stores(settings) as (users, audit):
         if not await users.set_password(args.name, password, now):
             raise ConfigError(f"no account {args.name!r}")
@@ -102,7 +102,7 @@ async def _passwd(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _remove(args: argparse.Namespace, settings: Settings) -> int:
-    now = datetime.now(UTC)
+    now = utc()
     async with _stores(settings) as (users, audit):
         if not await users.remove(args.name):
             raise ConfigError(f"no account {args.name!r}")

@@ -7,7 +7,6 @@ the OMO room) are written in one transaction, and the outbox delivers them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -15,6 +14,7 @@ from aiohttp import web
 from bot.adapters.accounts import Role
 from bot.adapters.cases import SqlCaseStore
 from bot.console.web import CONSOLE, allow, page, session_of
+from bot.core.clock import utc
 from bot.core.escalation import URGENCIES, Answer, Case, CaseEvent, CaseState, Claim, Close, TransitionError, parse_ref
 from bot.core.escalation_ports import CaseNotFound
 
@@ -77,7 +77,7 @@ async def case_action(request: web.Request) -> web.StreamResponse:
         return page(request, "error.html.j2", status=404, error="not_found")
     action = request.match_info["action"]
     text = str((await request.post()).get("text", "")).strip()
-    user, now = session_of(request).user, datetime.now(UTC)
+    user, now = session_of(request).user, utc()
     actor = f"console:{user.name}"
     limit = console.services.settings.answer.max_question_chars
     event: CaseEvent

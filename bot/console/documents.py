@@ -12,7 +12,6 @@ import asyncio
 import re
 import tempfile
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import BodyPartReader, web
@@ -21,6 +20,7 @@ from bot.adapters.accounts import Role
 from bot.adapters.chroma import StoredDocument
 from bot.adapters.console_store import DocumentStats
 from bot.console.web import CONSOLE, Console, allow, multipart_rest, page, session_of
+from bot.core.clock import utc
 from bot.core.models import Access, DocId, IngestAction, IngestEvent
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadOptions
 from ingest.pipeline import Ingestor, IngestReport
@@ -134,7 +134,7 @@ async def document_remove(request: web.Request) -> web.StreamResponse:
     info = found.info
     event = IngestEvent(
         run_id=uuid.uuid4().hex,
-        at=datetime.now(UTC),
+        at=utc(),
         action=IngestAction.REMOVED,
         doc_id=doc_id,
         title=info.title,

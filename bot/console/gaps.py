@@ -8,13 +8,14 @@ to go on. Questions are shown scrubbed of personal data; editors see public pass
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from aiohttp import web
 
 from bot.adapters.accounts import Role
 from bot.adapters.console_store import GapStore
 from bot.console.web import CONSOLE, Console, allow, page, session_of
+from bot.core.clock import utc
 from bot.core.digest_text import scrub
 from bot.core.gaps import Gap, GapQuestion, group_gaps
 from bot.core.models import Access, Chunk
@@ -41,7 +42,7 @@ def _gaps_and_passages(
 @allow(Role.EDITOR)
 async def gap_list(request: web.Request) -> web.StreamResponse:
     console = request.app[CONSOLE]
-    since = datetime.now(UTC) - timedelta(days=console.settings.gap_days)
+    since = utc() - timedelta(days=console.settings.gap_days)
     questions = (await GapStore(console.services.engine).open_gaps(since))[:MAX_QUESTIONS]
     access = frozenset(Access) if session_of(request).user.role is Role.ADMIN else frozenset({Access.OPENBAAR})
     async with asyncio.timeout(console.services.settings.store.timeout_s + 30):
@@ -66,6 +67,6 @@ async def gap_handled(request: web.Request) -> web.StreamResponse:
     if not answer_ids or not note:
         raise web.HTTPSeeOther("/console/gaps?melding=note_needed")
     user = session_of(request).user
-    marked = await GapStore(console.services.engine).mark_handled(answer_ids, user.name, note, datetime.now(UTC))
+    marked = await GapStore(console.services.engine).mark_handled(answer_ids, user.name, note, utc())
     await console.record(request, "gap_handled", target=answer_ids[0], detail=f"{marked} question(s)")
     raise web.HTTPSeeOther("/console/gaps?melding=handled")

@@ -15,7 +15,6 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx2  # what Authlib speaks HTTP with (it falls back to httpx only when httpx2 is missing)
@@ -28,6 +27,7 @@ from joserfc.jwk import KeySet
 
 from bot.adapters.accounts import Role, User, valid_name
 from bot.config import ConsoleSettings
+from bot.core.clock import utc
 
 __all__ = ["OIDC_COOKIE", "OidcRefused", "identify", "oidc_configured", "redirect_uri", "start_url"]
 
@@ -121,7 +121,7 @@ async def identify(settings: ConsoleSettings, redirect_uri: str, query: dict[str
     role = next((r for r in _PRIORITY if r in roles), None)
     if role is None:
         raise OidcRefused(f"no mapped role for {name}")
-    return User(name, role, datetime.now(UTC))
+    return User(name, role, utc())
 
 
 def redirect_uri(request: web.Request, settings: ConsoleSettings) -> str:

@@ -9,7 +9,7 @@ Answer times are not recorded in the state database, so the page shows none.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -17,6 +17,7 @@ from aiohttp import web
 from bot.adapters.accounts import Role
 from bot.adapters.console_store import DayCount, OverviewStats
 from bot.console.web import CONSOLE, allow, page
+from bot.core.clock import utc
 from bot.core.escalation import URGENCIES
 
 __all__ = ["routes"]
@@ -60,7 +61,7 @@ async def overview(request: web.Request) -> web.StreamResponse:
     console = request.app[CONSOLE]
     stats = OverviewStats(console.services.engine)
     tz = ZoneInfo(console.services.settings.digest.timezone)
-    today = datetime.now(UTC).astimezone(tz).date()
+    today = utc().astimezone(tz).date()
     days = await stats.questions_per_day([today - timedelta(days=n) for n in reversed(range(DAYS))], tz)
     questions, refused = sum(d.questions for d in days), sum(d.refused for d in days)
     open_cases = await stats.open_cases_by_urgency()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -15,6 +14,7 @@ from bot.adapters.accounts import Role, User
 from bot.config import ConsoleSettings
 from bot.console.oidc import OIDC_COOKIE, OidcRefused, identify, oidc_configured, redirect_uri, start_url
 from bot.console.web import CONSOLE, SESSION_COOKIE, SIGNIN_CSRF_COOKIE, page, session_of
+from bot.core.clock import utc
 
 __all__ = ["routes"]
 
@@ -50,7 +50,7 @@ async def _signin(request: web.Request) -> web.StreamResponse:
     if not expected or not hmac.compare_digest(str(form.get("csrf", "")), expected):
         return page(request, "error.html.j2", status=403, error="csrf")
     name, password = str(form.get("name", "")).strip().lower()[:64], str(form.get("password", ""))
-    address, now = request.remote or "unknown", datetime.now(UTC)
+    address, now = request.remote or "unknown", utc()
     if await console.limiter.blocked(name, address, now):
         log.warning("console: sign-in for %r from %s refused: too many failures", name, address)
         return await _signin_form(request, error="blocked", status=429)
@@ -67,7 +67,7 @@ async def _signin(request: web.Request) -> web.StreamResponse:
 
 async def _start_session(request: web.Request, user: User) -> web.StreamResponse:
     """A new session cookie for `user` and a redirect into the console."""
-    console, now = request.app[CONSOLE], datetime.now(UTC)
+    console, now = request.app[CONSOLE], utc()
     token, session = await console.sessions.create(user, now)
     log.info("console: %s signed in (%s)", user.name, user.role.value)
     response = web.HTTPSeeOther("/console/")
@@ -122,10 +122,10 @@ async def _oidc_callback(request: web.Request) -> web.StreamResponse:
         )
     except OidcRefused as exc:
         log.warning("console: OpenID Connect sign-in refused: %s", exc.reason)
-        await console.audit.record("-", "signin_failed", datetime.now(UTC), detail=f"oidc: {exc.reason}")
+        await console.audit.record("-", "signin_failed", utc(), detail=f"oidc: {exc.reason}")
         return await _signin_form(request, error="oidc", status=403)
-    await console.users.provision(user, datetime.now(UTC))
-    await console.audit.record(user.name, "signin", datetime.now(UTC), detail="oidc")
+    await console.users.provision(user, utc())
+    await console.audit.record(user.name, "signin", utc(), detail="oidc")
     return await _start_session(request, user)
 
 

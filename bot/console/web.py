@@ -13,7 +13,7 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, MultipartReader, web
@@ -23,6 +23,7 @@ from bot.adapters.accounts import Role, Session, SessionStore, SignInLimiter, Us
 from bot.adapters.console_store import AuditLog
 from bot.config import ConsoleSettings
 from bot.console.oidc import oidc_configured
+from bot.core.clock import utc
 from bot.prompts import PROMPTS_DIR
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ _templates = Environment(
 
 
 def _minutes_since(moment: datetime) -> int:
-    return max(int((datetime.now(UTC) - moment).total_seconds() // 60), 0)
+    return max(int((utc() - moment).total_seconds() // 60), 0)
 
 
 _templates.filters["minutes_since"] = _minutes_since
@@ -93,7 +94,7 @@ class Console:
         self, request: web.Request, action: str, target: str | None = None, detail: str | None = None
     ) -> None:
         """An audit row for the signed-in user's action."""
-        await self.audit.record(session_of(request).user.name, action, datetime.now(UTC), target, detail)
+        await self.audit.record(session_of(request).user.name, action, utc(), target, detail)
 
 
 CONSOLE = web.AppKey("console", Console)
@@ -150,7 +151,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     if request.path in _PUBLIC:
         return await handler(request)
     token = request.cookies.get(SESSION_COOKIE)
-    session = await console.sessions.get(token, datetime.now(UTC)) if token else None
+    session = await console.sessions.get(token, utc()) if token else None
     if session is None:
         raise web.HTTPSeeOther("/console/login")
     request[_SESSION] = session

@@ -18,11 +18,11 @@ import dataclasses
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot import prompts
 from bot.core.answering import EVERYONE, PUBLIC, Answerer
-from bot.core.clock import utc
+from bot.core.clock import Clock, utc
 from bot.core.digest_service import DigestService
 from bot.core.messages import AnswerReply, Channel, ConversationRef, IncomingMessage, TextReply
 from bot.core.outage import OutageRetry
@@ -33,7 +33,6 @@ __all__ = ["Conversation", "parse_command"]
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 
 # Features an installation may leave off; without them these commands get a plain notice.
 _OPTIONAL = {"omo": "!omo", "digest": "!digest"}

@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from bot import prompts
-from bot.core.clock import utc
+from bot.core.clock import Clock, utc
 from bot.core.escalation import (
     KINDS,
     URGENCIES,
@@ -72,7 +72,7 @@ class EscalationService:
         limits: Limits | None = None,
         max_message_chars: int = 4000,
         reminder_after_s: float = 7200.0,
-        clock: Callable[[], datetime] = utc,
+        clock: Clock = utc,
     ) -> None:
         self._store = store
         self._answers = answers
