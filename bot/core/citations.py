@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from bot.core.models import Citation, Passage
 
-__all__ = ["CitedText", "Draft", "cite", "split_sentences"]
+__all__ = ["CitedText", "Draft", "cite", "quoted_sentences", "split_sentences"]
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 # Split after sentence punctuation followed by space, unless a citation marker follows (it belongs to
@@ -59,6 +59,14 @@ class CitedText:
 def split_sentences(text: str) -> list[str]:
     """Sentences and list lines of `text`, stripped, empty ones left out."""
     return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+
+
+def quoted_sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
+    """Each sentence of a cited text without its markers, with the passage numbers it cites."""
+    return [
+        (_MARKER.sub("", sentence).strip(), tuple(int(m) for m in _MARKER.findall(sentence)))
+        for sentence in split_sentences(text)
+    ]
 
 
 def cite(draft: Draft, passages: Sequence[Passage]) -> CitedText:

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable
 
 from bot.core.answer_type import AnswerType, satisfies
+from bot.core.citations import quoted_sentences
 from bot.core.models import Citation
 from bot.core.text import terms
 
@@ -70,7 +71,6 @@ _COMPOUND_TAIL = re.compile(r"\b([A-Z]{3,})-([a-zà-ÿ]{4,})\b")
 _UPCOMING = re.compile(r"\b(volgende|eerstvolgende|komende|aankomende|nieuwe ronde)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
 _ACRONYM = re.compile(r"\b[A-Z]{3,6}\b")
-_QUOTED = re.compile(r"(.+?)\s*\[(\d+)\](?:\s+|$)", re.DOTALL)
 _ABBREVIATED = re.compile(r"((?:[A-Z][\w']+\s+){1,4})\(([A-Z][A-Za-z]{1,9})\)")
 
 
@@ -83,12 +83,7 @@ def missing_specifics(question: str, citations: Iterable[Citation]) -> list[str]
     # A thing of a named whole ("MIA-formulier") counts when the passages speak of that whole ("MIA").
     parts = [tail for whole, tail in _COMPOUND_TAIL.findall(question) if _holds(whole, found)]
     missing = [name for name in [*_LAW.findall(question), *parts] if not _holds(name, found)]
-    for word in _SPECIFIC.findall(question):
-        stems = terms(word)
-        if word.lower() in _TAKEN_FOR_GRANTED or not stems:
-            continue
-        if not any(_found(stem, found) for stem in stems):
-            missing.append(word)
+    missing += [word for word in _hinges(_SPECIFIC.findall(question)) if not _mentions(word, found)]
     return missing
 
 
@@ -103,20 +98,22 @@ def long_past(question: str, text: str, this_year: int) -> bool:
 
 def status_asked(question: str) -> re.Pattern[str] | None:
     """For a yes/no question about a status ("Is de MIA verplicht?"), the words a text states it with."""
-    match = _STATUS.search(question.strip())
-    if match is None:
-        return None
-    word = match.group(1).lower()
-    return re.compile(r"\b(" + "|".join(_SAID_AS.get(word, (word,))) + r")", re.IGNORECASE)
+    status = _status(question)
+    return status[1] if status else None
 
 
 def missing_predicate(question: str, text: str) -> str | None:
     """The status a yes/no question asks about ("verplicht" in "Is de MIA verplicht?") if `text` lacks it."""
-    said = status_asked(question)
-    if said is None or said.search(text):
-        return None
+    status = _status(question)
+    return status[0] if status and not status[1].search(text) else None
+
+
+def _status(question: str) -> tuple[str, re.Pattern[str]] | None:
     match = _STATUS.search(question.strip())
-    return match.group(1).lower() if match else None
+    if match is None:
+        return None
+    word = match.group(1).lower()
+    return word, re.compile(r"\b(" + "|".join(_SAID_AS.get(word, (word,))) + r")", re.IGNORECASE)
 
 
 def admits_gap(text: str, kind: AnswerType | None, about: str | None, question: str) -> bool:
@@ -125,8 +122,8 @@ def admits_gap(text: str, kind: AnswerType | None, about: str | None, question: 
     "De agenda onderscheidt zeven actielijnen, maar de pagina somt ze niet op" still answers "hoeveel
     actielijnen?": the fact asked for (`kind`) stands in the text outside the admission.
     """
-    first = _QUOTED.match(text)
-    if first is None or not _GAP.search(first.group(1)):
+    sentences = quoted_sentences(text)
+    if not sentences or not _GAP.search(sentences[0][0]):
         return False
     if kind is None:
         return True
@@ -142,21 +139,18 @@ def typed_off_subject(
     Empty when some quoted sentence of that kind comes from a passage that names them all (or the
     question names nothing).
     """
-    subjects = [
-        w
-        for w in dict.fromkeys([*_ACRONYM.findall(question), *_SPECIFIC.findall(question)])
-        if not w.isdigit() and w.lower() not in _TAKEN_FOR_GRANTED and terms(w)
-    ]
+    subjects = _hinges(dict.fromkeys([*_ACRONYM.findall(question), *_SPECIFIC.findall(question)]))
+    subjects = [w for w in subjects if not w.isdigit()]
     if not subjects:
         return []
     passages = {c.ref: c for c in citations}
     missing: list[str] = list(subjects)
-    for sentence, ref in _QUOTED.findall(text):
-        cited = passages.get(int(ref))
-        if cited is None or not satisfies(kind, sentence, about, question):
+    for sentence, refs in quoted_sentences(text):
+        cited = [passages[r] for r in refs if r in passages]
+        if not cited or not satisfies(kind, sentence, about, question):
             continue
-        found = _passage_terms([cited], with_text=True)
-        unmet = [w for w in subjects if not any(_found(stem, found) for stem in terms(w))]
+        found = _passage_terms(cited, with_text=True)
+        unmet = [w for w in subjects if not _mentions(w, found)]
         if len(unmet) < len(missing):
             missing = unmet
     return missing
@@ -176,7 +170,18 @@ def _passage_terms(citations: Iterable[Citation], *, with_text: bool) -> set[str
     return found
 
 
+def _hinges(words: Iterable[str]) -> list[str]:
+    """The words a question hinges on: names every government text takes for granted left out."""
+    return [w for w in words if w.lower() not in _TAKEN_FOR_GRANTED and terms(w)]
+
+
+def _mentions(word: str, evidence: set[str]) -> bool:
+    """Some stem of `word` is found in the evidence."""
+    return any(_found(stem, evidence) for stem in terms(word))
+
+
 def _holds(words: str, evidence: set[str]) -> bool:
+    """Every stem of `words` is found in the evidence."""
     return all(_found(stem, evidence) for stem in terms(words))
 
 

@@ -129,12 +129,17 @@ class ExtractiveAnswerer:
             (replace(c, score=score(c), parts=parts(c)) for c in raw),
             key=lambda c: (-c.score, c.passage_no, c.position),
         )
-        chosen = self._choose(candidates, wanted, question, meaning(candidates[0]))
+        chosen = self._choose(candidates, wanted, question, meaning(candidates[0]), status)
         text = " ".join(f"{_as_sentence(c.text)} [{c.passage_no}]" for c in chosen)
         return Draft(text, self.name, lead_similarity=meaning(chosen[0]))
 
     def _choose(
-        self, ranked: list[_Candidate], wanted: set[str], question: str, lead_meaning: float
+        self,
+        ranked: list[_Candidate],
+        wanted: set[str],
+        question: str,
+        lead_meaning: float,
+        status: re.Pattern[str] | None,
     ) -> list[_Candidate]:
         lead = ranked[0]
         chosen = [lead]
@@ -167,7 +172,6 @@ class ExtractiveAnswerer:
                         None,
                     )
                 )
-        status = status_asked(question)
         if status is not None and not any(status.search(c.text) for c in chosen):
             take(next((c for c in ranked if c.score >= lead.score - _PART_MARGIN and status.search(c.text)), None))
         if len(lead.text) < _SHORT_CHARS:
