@@ -99,7 +99,10 @@ class EscalationService:
             else:
                 await self._team_command(msg, rest)
             return True
-        stored = await self._store.dialogue(msg.ref.channel, msg.sender)
+        # A dialogue runs in a private chat; in a shared room only a "ja"/"nee" to an offer can be for us,
+        # so other room messages cost no read.
+        wanted = msg.is_private or yes_or_no(text) is not None
+        stored = await self._store.dialogue(msg.ref.channel, msg.sender) if wanted else None
         if stored is not None and stored.conversation_id == msg.ref.conversation_id:
             if stored.dialogue.step is Step.OFFER:
                 if await self._answer_offer(msg, stored):
