@@ -39,6 +39,7 @@ _PART_FLOOR = 0.06  # the best sentence for a part is quoted only this close to 
 _REPEAT_OVERLAP = 0.6
 _SHORT_CHARS = 80
 _FIGURE = re.compile(r"\d")
+_TRAILING_NOTE = re.compile(r"\s*\([^()]*\)\s*$")  # "(EenVandaag, maart 2025)" after a title line
 # A section that lists sources ("Waar vind ik meer informatie?", "Bronnen") answers only a question for them:
 # its titles ("VNG: 6 miljoen nodig voor ...") would otherwise pass for facts.
 _SOURCES_SECTION = re.compile(
@@ -222,9 +223,10 @@ def _lists_sources(passage: Passage) -> bool:
 
 
 def _is_title(unit: str, passage: Passage) -> bool:
-    """The document's title line repeated in its text (common in scraped pages) is no answer."""
+    """The document's title line repeated in its text (common in scraped pages, often followed by a dated
+    note such as "(EenVandaag, maart 2025)") is no answer."""
     title = set(terms(passage.doc.title))
-    own = set(terms(unit))
+    own = set(terms(_TRAILING_NOTE.sub("", unit)))
     return bool(own) and len(own & title) / len(own) >= 0.8
 
 
@@ -236,4 +238,4 @@ def _repeats(candidate: _Candidate, kept: _Candidate) -> bool:
 def _as_sentence(text: str) -> str:
     """Strip a trailing colon or marker so the citation follows the sentence's own full stop."""
     text = text.rstrip(" :")
-    return text if text[-1:] in ".!?" else f"{text}."
+    return text if text.rstrip("\"'”’)")[-1:] in ".!?" else f"{text}."

@@ -104,6 +104,20 @@ def test_a_question_or_the_title_line_is_never_quoted() -> None:
     assert draft.text == "Met de MIA schat een gemeente in of een besluit spanning oproept. [1]"
 
 
+def test_a_scraped_title_line_with_a_dated_note_is_not_quoted() -> None:
+    title = "Huisbezoek politie aan demonstrant binnen de regels, maar zet demonstratierecht wel onder druk"
+    passage = make_passage(
+        "huisbezoek.md",
+        f'{title} (EenVandaag, maart 2025)\n\nEen hoogleraar: "Het is niet aan de politie om bij demonstranten thuis '
+        'te komen."',
+        title=title,
+    )
+    draft = ExtractiveAnswerer(max_sentences=3).draft("Mag de politie bij een demonstrant thuis komen?", [passage])
+    assert "EenVandaag" not in draft.text
+    # A quote that ends the sentence inside its quotation marks gets no second full stop.
+    assert 'thuis te komen." [1]' in draft.text
+
+
 def test_a_question_in_two_parts_gets_a_sentence_for_each_kind_of_fact() -> None:
     passage = make_passage(
         "ot.md",
