@@ -137,7 +137,8 @@ def typed_off_subject(
     """The names and acronyms of the question that no passage holding a fact of `kind` mentions.
 
     Empty when some quoted sentence of that kind comes from a passage that names them all (or the
-    question names nothing).
+    question names nothing). A sentence that names another organisation and none of the question's
+    names holds that organisation's fact, not theirs.
     """
     subjects = _hinges(dict.fromkeys([*_ACRONYM.findall(question), *_SPECIFIC.findall(question)]))
     subjects = [w for w in subjects if not w.isdigit()]
@@ -149,6 +150,9 @@ def typed_off_subject(
         cited = [passages[r] for r in refs if r in passages]
         if not cited or not satisfies(kind, sentence, about, question):
             continue
+        own = set(terms(sentence))
+        if not any(_mentions(w, own) for w in subjects) and set(_ACRONYM.findall(sentence)) - set(subjects):
+            continue  # the fact belongs to another organisation the sentence names ("het piketnummer van het NGB")
         found = _passage_terms(cited, with_text=True)
         unmet = [w for w in subjects if not _mentions(w, found)]
         if len(unmet) < len(missing):

@@ -71,10 +71,12 @@ def test_a_fact_of_the_kind_asked_must_come_from_a_passage_about_what_is_named()
     text = "Het piket van het NGB is dag en nacht bereikbaar: 06 - 2940 1416. [1]"
     question = "Wat is het telefoonnummer van het OMO?"
     assert typed_off_subject(question, AnswerType.PHONE, None, text, [ngb]) == ["OMO"]
-    omo = Citation(
-        1, make_passage("omo", "Het OMO is in een crisis via het piket van het NGB bereikbaar: 06 - 2940 1416.")
-    )
-    assert typed_off_subject(question, AnswerType.PHONE, None, text, [omo]) == []
+    via_ngb = "Het OMO is in een crisis via het piket van het NGB bereikbaar: 06 - 2940 1416."
+    omo = Citation(1, make_passage("omo", via_ngb))
+    assert typed_off_subject(question, AnswerType.PHONE, None, f"{via_ngb} [1]", [omo]) == []
+    # In a passage about the OMO, a sentence that gives another organisation's number is still not the OMO's.
+    about_omo = Citation(1, make_passage("omo", f"Het OMO is op werkdagen bereikbaar. {text[:-4]}"))
+    assert typed_off_subject(question, AnswerType.PHONE, None, text, [about_omo]) == ["OMO"]
 
 
 def test_a_yes_no_question_about_a_status_needs_the_status_in_the_text() -> None:
