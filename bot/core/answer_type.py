@@ -127,9 +127,9 @@ _EVIDENCE: dict[AnswerType, re.Pattern[str]] = {
     AnswerType.NUMBER: re.compile(rf"\d|\b({_NUMBER_WORDS})\b|%|\bprocent\b|\bmeeste\b|\bgeen enkele?\b"),
     # Two capitalised words, perhaps with "van", "de", "der" between: "Jan de Vries", "Ahmed Marcouch".
     AnswerType.NAME: re.compile(r"\b[A-Z][a-zà-ÿ]+\s+(?:(?:van|de|der|den|ter|ten|op)\s+){0,3}[A-Z][a-zà-ÿ]+"),
-    # A capitalised name after a word that places it ("in Heerlen", "de raad van Roosendaal", "gemeente Ede").
+    # A capitalised name after a word that places it ("in Heerlen", "In Steenbergen", "gemeente Ede").
     AnswerType.PLACE: re.compile(
-        r"\b(?:in|te|uit|naar|van|gemeente|gemeenten|stad|provincie|wijk) [A-Z][a-zà-ÿ]+(?:[- ][A-Z][a-zà-ÿ]+)*"
+        r"\b(?i:in|te|uit|naar|van|gemeente|gemeenten|stad|provincie|wijk) [A-Z][a-zà-ÿ]+(?:[- ][A-Z][a-zà-ÿ]+)*"
     ),
     AnswerType.MINISTRY: re.compile(
         r"(?i:\bministerie|\bminister\b|\bdepartement)|\b(BZK|JenV|J&V|SZW|OCW|VWS|EZK|LNV|IenW|AZ|BuZa|Defensie)\b"

@@ -77,14 +77,12 @@ class LLMAnswerer:
 
 
 def _unmet_type(question: str, text: str) -> AnswerType | None:
-    """The kind of fact asked for that `text` does not hold; a question in parts needs one part answered."""
-    unmet: AnswerType | None = None
+    """The kind of fact asked for that `text` does not hold; a question in parts needs each part answered."""
     for part in question_parts(question) or [question]:
         kind = expected_type(part)
-        if satisfies(kind, text, counted(part), question):
-            return None
-        unmet = unmet or kind
-    return unmet
+        if not satisfies(kind, text, counted(part), question):
+            return kind
+    return None
 
 
 class AnswerPipeline:

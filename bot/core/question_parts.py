@@ -14,15 +14,21 @@ import re
 
 __all__ = ["question_parts"]
 
+_ASKING_WORDS = r"wat|wie|welke?|waar\w*|wanneer|waarom|hoe\w*|hoeveel"
 _QUESTION_WORDS = (
-    r"wat|wie|welke?|waar\w*|wanneer|waarom|hoe\w*|hoeveel|"
+    rf"{_ASKING_WORDS}|"
     r"is|zijn|was|waren|mag|mogen|kan|kun|kunt|kunnen|moet|moeten|heb|heeft|hebben|"
     r"wordt|worden|werd|telt|tellen|komt|komen|gaat|gaan|doet|doen|staat|zit|zitten|geldt|gelden|bestaat"
 )
-# Where a new question starts inside a sentence: ", en wie ...", " en hoeveel ...", ", komt er ...".
-_NEW_QUESTION = re.compile(rf"(?:,\s*(?:en\s+)?|\s+en\s+(?:ook\s+)?)(?=(?:{_QUESTION_WORDS})\b)", re.IGNORECASE)
+_PREPOSITION = r"(?:om|in|op|met|voor|bij|van|tot|naar|uit|sinds)\s+"
+# Where a new question starts inside a sentence: ", en wie ...", " en hoeveel ...", ", komt er ...", and
+# after a preposition only with a word that asks (", en met hoeveel ...", not ", en op zijn website").
+_NEW_QUESTION = re.compile(
+    rf"(?:,\s*(?:en\s+)?|\s+en\s+(?:ook\s+)?)(?=(?:{_QUESTION_WORDS})\b|{_PREPOSITION}(?:{_ASKING_WORDS})\b)",
+    re.IGNORECASE,
+)
 _STARTS_AS_QUESTION = re.compile(
-    rf"^(?:en\s+|of\s+|maar\s+)?(?:(?:om|in|op|met|voor|bij|van|tot|naar|uit|sinds)\s+)?(?:{_QUESTION_WORDS}|als|stel)\b",
+    rf"^(?:en\s+|of\s+|maar\s+)?(?:{_PREPOSITION})?(?:{_QUESTION_WORDS}|als|stel)\b",
     re.IGNORECASE,
 )
 _MIN_WORDS = 2

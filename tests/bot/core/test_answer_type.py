@@ -112,6 +112,7 @@ def test_a_name_asked_for_is_a_new_one_not_an_organisation_or_the_questions_own(
 def test_which_municipality_asks_for_a_place_and_which_ministry_for_a_ministry() -> None:
     assert expected_type("In welke gemeente werd het gemeentehuis bestormd?") is AnswerType.PLACE
     assert satisfies(AnswerType.PLACE, "Dat gebeurde in Steenbergen. [1]", question="In welke gemeente?")
+    assert satisfies(AnswerType.PLACE, "In Steenbergen werd de ingang geforceerd. [1]", question="Welke gemeente?")
     assert not satisfies(AnswerType.PLACE, "Een groep azc-tegenstanders had zich verzameld. [1]")
     assert expected_type("Welk ministerie financiert de agenda?") is AnswerType.MINISTRY
     assert satisfies(AnswerType.MINISTRY, "Het ministerie van BZK betaalt mee. [1]")

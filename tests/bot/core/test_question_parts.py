@@ -31,6 +31,11 @@ pytestmark = pytest.mark.unit
             ["We verwachten een grimmige demonstratie, kan iemand ons adviseren"],
         ),
         ("Hoe lang geldt een bevel, en waarom?", ["Hoe lang geldt een bevel, waarom"]),
+        (
+            "in welke gemeente werd de ingang geforceerd, en met hoeveel waren ze?",
+            ["in welke gemeente werd de ingang geforceerd", "met hoeveel waren ze"],
+        ),
+        ("hij gaf zijn mening, en op zijn website staat wat?", ["hij gaf zijn mening, en op zijn website staat wat"]),
     ],
 )
 def test_parts(question: str, parts: list[str]) -> None:
