@@ -157,13 +157,25 @@ def _counts(sentence: str, about: str, question: str) -> bool:
     tegen" does not answer "hoeveel gemeenten doen mee met de agenda?". Words are compared by their
     first letters, so "gemeenten" meets "gemeente" and "soevereinen" "soevereine".
     """
-    prefix = re.escape(about[: max(4, len(about) - 2)])
+    prefix = "|".join(re.escape(word[: max(4, len(word) - 2)]) for word in _alike(about))
+    prefix = f"(?:{prefix})"
     figure = rf"(\d[\d.,]*|{_NUMBER_WORDS})(\s*%|\s+procent)?"
     near = re.compile(rf"\b{figure}\s+(\S+\s+){{0,2}}{prefix}|\b{prefix}\w*\s+(\S+\s+){{0,2}}{figure}")
     if not near.search(_NOT_A_FIGURE.sub(" ", sentence.lower())):
         return False
-    others = {w[:_PREFIX] for w in _words(question)} - {about[:_PREFIX]}
-    return not others or bool(others & {w[:_PREFIX] for w in _words(sentence)})
+    counted_as = {w[:_PREFIX] for w in _alike(about)}
+    others = {w[:_PREFIX] for w in _words(question)} - counted_as
+    own = {w[:_PREFIX] for w in _words(sentence)}
+    # "jaar" meets "jaarlijks": a word shorter than the prefix meets the words it starts.
+    return not others or any(o == w or (len(o) < _PREFIX and w.startswith(o)) for o in others for w in own)
+
+
+# Things counted under more than one name: "hoeveel casussen" is answered by "25 zaken per jaar".
+_ALIKE = (frozenset({"casussen", "casus", "zaken", "zaak", "gevallen", "geval"}),)
+
+
+def _alike(word: str) -> list[str]:
+    return next((sorted(group) for group in _ALIKE if word in group), [word])
 
 
 def _holds_new_name(text: str, question: str, kind: AnswerType) -> bool:

@@ -132,3 +132,10 @@ def test_a_count_stands_in_a_sentence_about_what_the_question_asks() -> None:
     assert not satisfies(AnswerType.NUMBER, other, counted(question), question)
     assert satisfies(AnswerType.NUMBER, "Aan de agenda doen 120 gemeenten mee. [1]", counted(question), question)
     assert counted("hoeveel daarvan zijn gewelddadig?") is None
+
+
+def test_a_thing_counted_under_another_name_is_still_counted() -> None:
+    question = "Hoeveel casussen doet het team per jaar?"
+    cases = "Het team behandelt jaarlijks ongeveer 25 zaken van agressie. [1]"
+    assert satisfies(AnswerType.NUMBER, cases, counted(question), question)
+    assert not satisfies(AnswerType.NUMBER, "Het team bestaat vijf jaar. [1]", counted(question), question)
