@@ -170,6 +170,18 @@ def _counts(sentence: str, about: str, question: str) -> bool:
     return not others or any(o == w or (len(o) < _PREFIX and w.startswith(o)) for o in others for w in own)
 
 
+_MONEY_WORDS = frozenset({"geld", "euro", "budget", "kost", "kosten", "bedrag", "extra", "subsidie", "hoog"})
+
+
+def _amount_about(sentence: str, question: str) -> bool:
+    """A sum of money in a sentence that shares a word with the question besides the money words."""
+    if not _EVIDENCE[AnswerType.AMOUNT].search(_NOT_A_FIGURE.sub(" ", sentence.lower())):
+        return False
+    asked = {w[:_PREFIX] for w in _words(question) if w not in _MONEY_WORDS}
+    own = {w[:_PREFIX] for w in _words(sentence)}
+    return not asked or bool(asked & own)
+
+
 # Things counted under more than one name: "hoeveel casussen" is answered by "25 zaken per jaar".
 _ALIKE = (frozenset({"casussen", "casus", "zaken", "zaak", "gevallen", "geval"}),)
 
@@ -234,6 +246,10 @@ def satisfies(kind: AnswerType | None, answer_text: str, about: str | None = Non
         return _holds_new_name(_MARKER.sub(" ", answer_text), question, kind)
     if about is not None and kind is AnswerType.NUMBER:
         return any(_counts(sentence, about, question) for sentence in _MARKER.split(answer_text))
+    if kind is AnswerType.AMOUNT and question:
+        # The sum must be about what the question is about: "de VNG vroeg 5,8 miljoen voor de aanpak van
+        # onrust" does not answer "hoeveel budget heeft de VNG voor deze agenda uitgetrokken?".
+        return any(_amount_about(sentence, question) for sentence in _MARKER.split(answer_text))
     text = _MARKER.sub(" ", answer_text)
     if kind not in (AnswerType.PERSON, AnswerType.MINISTRY):
         text = text.lower()

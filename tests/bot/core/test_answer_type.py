@@ -139,3 +139,11 @@ def test_a_thing_counted_under_another_name_is_still_counted() -> None:
     cases = "Het team behandelt jaarlijks ongeveer 25 zaken van agressie. [1]"
     assert satisfies(AnswerType.NUMBER, cases, counted(question), question)
     assert not satisfies(AnswerType.NUMBER, "Het team bestaat vijf jaar. [1]", counted(question), question)
+
+
+def test_a_sum_of_money_must_be_about_what_the_question_is_about() -> None:
+    question = "Hoeveel budget heeft de VNG voor deze agenda uitgetrokken?"
+    request = "De VNG vroeg in 2021 om 5,8 miljoen euro per jaar voor de aanpak van onrust. [1]"
+    assert not satisfies(AnswerType.AMOUNT, request, question=question)
+    assert satisfies(AnswerType.AMOUNT, "Voor de agenda trekt de VNG 2 miljoen euro uit. [1]", question=question)
+    assert satisfies(AnswerType.AMOUNT, "Een paspoort kost € 77,85. [1]", question="Wat kost een paspoort?")
