@@ -105,6 +105,7 @@ class AnswerStore:
                     confident=entry.confident,
                     at=entry.at,
                     text=entry.text,
+                    answer_ms=entry.answer_ms,
                 )
             )
 

@@ -126,15 +126,15 @@ async def test_the_overview_counts_questions_per_day_refusals_open_cases_and_ing
     def at_noon(days_ago: int) -> datetime:
         return datetime.combine(today - timedelta(days=days_ago), time(12), tz).astimezone(UTC)
 
-    # (days ago, refused): three today (one refused), one two days ago (refused), one outside the 14 days
-    asked = [(0, False), (0, True), (0, False), (2, True), (20, False)]
+    # (days ago, refused, ms): three today (one refused), one two days ago (refused), one outside the 14 days
+    asked = [(0, False, 1200), (0, True, 800), (0, False, None), (2, True, 3000), (20, False, 60000)]
     async with running(tmp_path) as (url, app):
         services = app[SERVICES]
         answers = AnswerStore(services.engine)
-        for n, (days_ago, refused) in enumerate(asked):
-            question = f"Vraag {n}"
+        for n, (days_ago, refused, ms) in enumerate(asked):
+            at, question = at_noon(days_ago), f"Vraag {n}"
             entry = AnswerEntry(
-                AnswerId(f"a{n}"), "matrix", "!dm:test", None, question, (), not refused, at_noon(days_ago)
+                AnswerId(f"a{n}"), "matrix", "!dm:test", None, question, (), not refused, at, answer_ms=ms
             )
             await answers.record(entry)
         cases = SqlCaseStore(services.engine)
@@ -172,4 +172,4 @@ async def test_the_overview_counts_questions_per_day_refusals_open_cases_and_ing
             assert ("Naar de zaken" in text) is (role is not Role.EDITOR)
             runs = re.findall(r"<tr><td>[^<]+</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td></tr>", html)
             assert runs == [("1", "1", "0", "1"), ("1", "0", "0", "0")]  # newest first
-            assert "De antwoordtijd wordt niet bijgehouden" in text
+            assert "Mediane antwoordtijd: 1,2 s" in text  # 800, 1200, 3000; the one outside the days not counted
