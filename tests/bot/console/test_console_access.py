@@ -44,6 +44,7 @@ FORMS = [
     "/console/gaps/handled",
     "/console/documents",
     "/console/documents/remove",
+    "/console/documents/url",
     "/console/logout",
 ]
 

@@ -7,16 +7,20 @@ documents, the real outbox delivering to a recording channel named `matrix`, SQL
 from __future__ import annotations
 
 import asyncio
-import tempfile
+import io
+import json
+import os
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import docx
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from playwright.async_api import BrowserContext, Page, async_playwright
+from playwright.async_api import Page
 
 from bot.adapters.accounts import Role, UserStore
 from bot.adapters.cases import SqlCaseStore
@@ -29,22 +33,14 @@ from bot.services import Services
 from ingest.loaders import LoadOptions
 from ingest.pipeline import Ingestor
 from tests.bot.channels.matrix_harness import eventually
+from tests.bot.console.browser import sign_in as console_sign_in
 from tests.fakes import FakeChannel
 from tests.synapse import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+REPO = Path(__file__).resolve().parents[3]
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PASSWORDS = {"eva": "eva-haar-wachtwoord", "omar": "omar-zijn-wachtwoord"}
 REFUSED = "Mag ik <b>vuurwerk</b> verkopen op de markt? Mail jan@example.nl of kom naar 3511 AB 12"
 DOCS = {
@@ -114,34 +110,8 @@ async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Serv
         await runner.cleanup()
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def browser() -> AsyncIterator[BrowserContext]:
-    async with async_playwright() as pw:
-        with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
-            context = await pw.chromium.launch_persistent_context(
-                profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-            )
-            try:
-                yield context
-            finally:
-                await context.close()
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def page(browser: BrowserContext) -> AsyncIterator[Page]:
-    await browser.clear_cookies()
-    tab = await browser.new_page()
-    try:
-        yield tab
-    finally:
-        await tab.close()
-
-
 async def sign_in(page: Page, server: Server, name: str, password: str | None = None) -> None:
-    await page.goto(f"{server.url}/console/login")
-    await page.get_by_label("Naam").fill(name)
-    await page.get_by_label("Wachtwoord").fill(password or PASSWORDS[name])
-    await page.get_by_role("button", name="Aanmelden").click()
+    await console_sign_in(page, server.url, name, password or PASSWORDS[name])
 
 
 async def test_sign_in_refuses_a_wrong_password_and_forms_without_csrf(server: Server, page: Page) -> None:
@@ -254,3 +224,72 @@ async def test_the_overview_draws_its_chart_for_a_signed_in_user(server: Server,
     assert box is not None and box["width"] > 300 and box["height"] > 100
     assert await chart.locator("rect.refused").count() == 1  # today's refused question
     assert "1 vraag, waarvan 1 geweigerd" in await page.get_by_role("region", name="Vragen per dag").inner_text()
+
+
+def docx_bytes() -> bytes:
+    """A Word file as an editor would save one: a title, a heading and a paragraph."""
+    document = docx.Document()
+    document.core_properties.title = "Braderievergunning Zwolle"
+    document.add_heading("Braderie", level=1)
+    document.add_paragraph("Een vergunning voor een braderie vraag je uiterlijk zes weken vooraf aan bij de gemeente.")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+async def test_an_uploaded_docx_answers_onrust_ask_on_the_same_data_dir(server: Server, page: Page) -> None:
+    await sign_in(page, server, "eva")
+    await page.goto(f"{server.url}/console/documents")
+    await page.get_by_label("Bestand").set_input_files(
+        files=[{"name": "braderie.docx", "mimeType": DOCX_TYPE, "buffer": docx_bytes()}]
+    )
+    await page.get_by_role("button", name="Toevoegen").click()
+    assert "1 toegevoegd" in await page.get_by_role("status").inner_text()
+    assert await page.locator("tr").filter(has_text="braderie.docx").count() == 1
+    data_dir = server.services.settings.data_dir
+    asked = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "bot.cli", "-q", "--data-dir", str(data_dir), "ask", "--json"),
+        "Hoe lang van tevoren vraag ik een vergunning voor een braderie aan?",
+        stdout=asyncio.subprocess.PIPE,
+        cwd=REPO,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"},
+    )
+    out, _ = await asyncio.wait_for(asked.communicate(), 120)
+    assert asked.returncode == 0
+    answer = json.loads(out)
+    assert answer["confident"] is True and "zes weken" in answer["answer"]
+    assert [c["doc_id"] for c in answer["citations"]][:1] == ["braderie.docx"]
+
+
+async def test_an_editor_adds_a_web_page_by_its_url(server: Server, page: Page) -> None:
+    html = (
+        "<html><head><title>Vergunning voor een straatfeest</title></head><body><main><h1>Straatfeest</h1>"
+        "<p>Een straatfeest meld je vier weken vooraf bij de wijkagent.</p></main></body></html>"
+    )
+
+    async def straatfeest(_: web.Request) -> web.Response:
+        return web.Response(text=html, content_type="text/html")
+
+    site = web.Application()
+    site.router.add_get("/beleid/straatfeest.html", straatfeest)
+    runner = web.AppRunner(site)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    url = f"http://127.0.0.1:{port}/beleid/straatfeest.html"
+    try:
+        await sign_in(page, server, "eva")
+        await page.goto(f"{server.url}/console/documents")
+        await page.get_by_label("Webadres (URL)").fill(url)
+        await page.get_by_role("button", name="Webpagina ophalen").click()
+        assert "1 toegevoegd" in await page.get_by_role("status").inner_text()
+        row = page.locator("tr").filter(has_text="Vergunning voor een straatfeest")
+        assert await row.get_by_role("link").get_attribute("href") == url
+        await page.get_by_label("Webadres (URL)").fill(f"http://127.0.0.1:{port}/bestaat-niet.html")
+        await page.get_by_role("button", name="Webpagina ophalen").click()
+        assert "Mislukt" in await page.get_by_role("status").inner_text()
+        assert "404" in await page.get_by_role("status").inner_text()
+    finally:
+        await runner.cleanup()
+    passages = server.services.store.documents()
+    assert url in passages and passages[url].info.access.value == "openbaar"
