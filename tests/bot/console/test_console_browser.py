@@ -22,7 +22,6 @@ import pytest_asyncio
 from aiohttp import web
 from playwright.async_api import Page
 
-from bot.adapters.accounts import Role, UserStore
 from bot.adapters.cases import SqlCaseStore
 from bot.adapters.console_store import AuditLog
 from bot.app import CONVERSATION, SERVICES, build_app
@@ -30,9 +29,8 @@ from bot.config import load_settings
 from bot.core.escalation import Attachment, Case, CaseRequest, Requester
 from bot.core.messages import ConversationRef, IncomingMessage, MessageHandler, TextReply, UserId
 from bot.services import Services
-from ingest.loaders import LoadOptions
-from ingest.pipeline import Ingestor
 from tests.bot.channels.matrix_harness import eventually
+from tests.bot.console.browser import PASSWORDS, prepare
 from tests.bot.console.browser import sign_in as console_sign_in
 from tests.fakes import FakeChannel
 from tests.synapse import free_port
@@ -41,14 +39,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.asyncio(loo
 
 REPO = Path(__file__).resolve().parents[3]
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-PASSWORDS = {"eva": "eva-haar-wachtwoord", "omar": "omar-zijn-wachtwoord"}
 REFUSED = "Mag ik <b>vuurwerk</b> verkopen op de markt? Mail jan@example.nl of kom naar 3511 AB 12"
-DOCS = {
-    "mia.md": "---\ntitle: De Maatschappelijke Impact Afweging\nkind: mia\n---\n# MIA\n\n"
-    "De Maatschappelijke Impact Afweging helpt gemeenten de gevolgen van onrust voor de samenleving te wegen.\n",
-    "draaiboek.md": "---\ntitle: Intern draaiboek OMO\naccess: omo-intern\n---\n# Draaiboek\n\n"
-    "Het OMO-team belt de burgemeester binnen een uur na een melding met spoed.\n",
-}
 
 
 class RecordingChannel(FakeChannel):
@@ -64,28 +55,10 @@ class Server:
     case: Case
 
 
-async def _prepare(data: Path) -> None:
-    """Accounts and the knowledge base, before the server starts (as an operator would)."""
-    settings = load_settings(environ={}, data_dir=data)
-    from bot.services import open_services
-
-    folder = data / "kennis"
-    folder.mkdir()
-    for name, text in DOCS.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    async with open_services(settings) as services:
-        for name, password in PASSWORDS.items():
-            role = Role.EDITOR if name == "eva" else Role.OMO
-            await UserStore(services.engine).add(name, role, password, datetime.now(UTC))
-        ingestor = Ingestor(services.store, services.embeddings, services.ingest_log, settings.ingest)
-        report = await ingestor.run([str(folder)], options=LoadOptions())
-        assert report.added == 2, report.failed
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
     data = tmp_path_factory.mktemp("console")
-    await _prepare(data)
+    await prepare(data)
     env = {"ONRUST_MATRIX__OMO_ROOM": "!omo:test", "ONRUST_ESCALATION__OUTBOX_POLL_S": "0.2"}
     settings = load_settings(environ=env, data_dir=data)
     channel = RecordingChannel(name="matrix")
