@@ -11,6 +11,7 @@ import io
 import json
 import os
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,8 +27,10 @@ from bot.adapters.cases import SqlCaseStore
 from bot.adapters.console_store import AuditLog
 from bot.app import CONVERSATION, SERVICES, build_app
 from bot.config import load_settings
+from bot.core.clock import utc
 from bot.core.escalation import Attachment, Case, CaseRequest, Requester
 from bot.core.messages import ConversationRef, IncomingMessage, MessageHandler, TextReply, UserId
+from bot.core.ports import AnswerEntry, AnswerId
 from bot.services import Services
 from tests.bot.channels.matrix_harness import eventually
 from tests.bot.console.browser import PASSWORDS, prepare
@@ -266,3 +269,62 @@ async def test_an_editor_adds_a_web_page_by_its_url(server: Server, page: Page) 
         await runner.cleanup()
     passages = server.services.store.documents()
     assert url in passages and passages[url].info.access.value == "openbaar"
+
+
+PAGES = [("eva", "gaps"), ("eva", "documents"), ("omar", "cases"), ("eva", "overzicht")]
+
+
+async def _with_something_to_show(server: Server) -> None:
+    """A fresh refused question and an open case, so the pages have content whatever ran before."""
+    question = "Hoeveel statiegeld krijg ik terug voor een krat bier?"
+    await server.services.answers.record(
+        AnswerEntry(AnswerId(uuid.uuid4().hex), "matrix", "!dm:test", None, question, (), False, utc(), answer_ms=900)
+    )
+    request = CaseRequest("Deventer", "demonstratie", "normaal", "Een optocht op zaterdag langs de Brink.", "06-2")
+    requester = Requester("matrix", "@piet:test", "Piet", "!dm2:test", "!dm2:test")
+    await SqlCaseStore(server.services.engine).create(request, requester, Attachment(), None, utc(), lambda c: [])
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n", path
+    return int.from_bytes(header[16:20]), int.from_bytes(header[20:24])
+
+
+async def test_screenshots_of_the_four_pages_at_1280_px(server: Server, page: Page, tmp_path: Path) -> None:
+    """Full-page screenshots; with ONRUST_SCREENSHOTS=1 they replace the ones in docs/screenshots/."""
+    await _with_something_to_show(server)
+    folder = REPO / "docs" / "screenshots" if os.environ.get("ONRUST_SCREENSHOTS") == "1" else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    await page.set_viewport_size({"width": 1280, "height": 800})
+    signed_in = None
+    for name, path in PAGES:
+        if name != signed_in:
+            await page.context.clear_cookies()
+            await sign_in(page, server, name)
+            signed_in = name
+        response = await page.goto(f"{server.url}/console/{path}")
+        assert response is not None and response.status == 200, path
+        shot = folder / f"console-{path}.png"
+        await page.screenshot(path=shot, full_page=True)
+        width, height = png_size(shot)
+        assert width == 1280 and height >= 400, (path, width, height)
+
+
+async def test_the_pages_fit_a_phone_without_sideways_scrolling(server: Server, page: Page) -> None:
+    await _with_something_to_show(server)
+    await page.set_viewport_size({"width": 390, "height": 844})
+    signed_in = None
+    for name, path in [*PAGES, ("omar", f"cases/{server.case.ref}")]:
+        if name != signed_in:
+            await page.context.clear_cookies()
+            await sign_in(page, server, name)
+            signed_in = name
+        await page.goto(f"{server.url}/console/{path}")
+        widths = await page.evaluate(
+            "() => [document.documentElement.scrollWidth, window.innerWidth,"
+            " document.querySelector('main').scrollWidth, document.querySelector('main').clientWidth]"
+        )
+        page_width, viewport, main_scroll, main_width = widths
+        assert page_width <= viewport and main_scroll <= main_width, (path, widths)
+        assert await page.get_by_role("navigation").is_visible()
