@@ -28,6 +28,7 @@ from bot.adapters.console_store import AuditLog
 from bot.app import CONVERSATION, SERVICES, build_app
 from bot.config import load_settings
 from bot.core.clock import utc
+from bot.core.conversation import Conversation
 from bot.core.escalation import Attachment, Case, CaseRequest, Requester
 from bot.core.messages import ConversationRef, IncomingMessage, MessageHandler, TextReply, UserId
 from bot.core.ports import AnswerEntry, AnswerId
@@ -56,6 +57,7 @@ class Server:
     services: Services
     channel: RecordingChannel
     case: Case
+    conversation: Conversation
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -81,7 +83,7 @@ async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Serv
         case = await SqlCaseStore(services.engine).create(
             request, requester, Attachment(), None, datetime.now(UTC), lambda c: []
         )
-        yield Server(f"http://127.0.0.1:{port}", services, channel, case)
+        yield Server(f"http://127.0.0.1:{port}", services, channel, case, app[CONVERSATION])
     finally:
         await runner.cleanup()
 
@@ -328,3 +330,45 @@ async def test_the_pages_fit_a_phone_without_sideways_scrolling(server: Server, 
         page_width, viewport, main_scroll, main_width = widths
         assert page_width <= viewport and main_scroll <= main_width, (path, widths)
         assert await page.get_by_role("navigation").is_visible()
+
+
+async def test_an_editor_can_neither_see_nor_touch_omo_intern_documents(server: Server, page: Page) -> None:
+    await sign_in(page, server, "eva")
+    await page.goto(f"{server.url}/console/documents")
+    csrf = await page.locator('input[name="csrf"]').first.get_attribute("value")
+    assert csrf
+    internal = next(d for d in server.services.store.documents().values() if d.info.access.value == "omo-intern")
+    removed = await page.request.post(
+        f"{server.url}/console/documents/remove", form={"csrf": csrf, "doc_id": internal.info.doc_id}
+    )
+    assert removed.status == 404 and "Intern draaiboek" not in await removed.text()
+    added = await page.request.post(
+        f"{server.url}/console/documents/url",
+        form={"csrf": csrf, "url": "http://127.0.0.1:9/x.html", "access": "omo-intern"},
+    )
+    assert added.status == 403 and "Intern draaiboek" not in await added.text()
+    assert internal.info.doc_id in {d.info.doc_id for d in server.services.store.documents().values()}
+    # a refused question close to the internal document: its passage is never shown to an editor
+    ref = ConversationRef("matrix", "!dm3:test")
+    question = "Wanneer belt het OMO-team de burgemeester na een melding met spoed over de kermis?"
+    message = IncomingMessage(ref, "m3", UserId("@jan:test"), question, is_private=True, sent_at=datetime.now(UTC))
+    await server.conversation.handle(message)
+    await page.goto(f"{server.url}/console/gaps")
+    gap = page.locator("section.gap").filter(has_text="kermis")
+    assert await gap.count() == 1
+    html = await page.content()
+    assert "binnen een uur" not in html and "Intern draaiboek" not in html
+
+
+async def test_a_document_link_is_only_ever_a_web_address(server: Server, page: Page) -> None:
+    await sign_in(page, server, "eva")
+    await page.goto(f"{server.url}/console/documents")
+    front = "---\ntitle: Kwaadaardige link\nurl: javascript:alert(document.cookie)\n---\n"
+    text = front + "# Link\n\nEen tekst met een link.\n"
+    await page.get_by_label("Bestand").set_input_files(
+        files=[{"name": "link.md", "mimeType": "text/markdown", "buffer": text.encode()}]
+    )
+    await page.get_by_role("button", name="Toevoegen").click()
+    row = page.locator("tr").filter(has_text="Kwaadaardige link")
+    assert await row.count() == 1 and await row.get_by_role("link").count() == 0
+    assert "javascript:" not in await page.content()
