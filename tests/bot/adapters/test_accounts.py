@@ -159,5 +159,8 @@ async def test_the_median_answer_time_counts_timed_answers_since_a_moment(engine
         entry = AnswerEntry(AnswerId(f"a{n}"), "matrix", "!r:test", None, "Vraag?", (), True, at, answer_ms=ms)
         await answers.record(entry)
     assert await stats.median_answer_ms(T0) == 800  # 500, 800, 3000
+    assert (await answers.find(answer_id="a2")) == AnswerEntry(
+        AnswerId("a2"), "matrix", "!r:test", None, "Vraag?", (), True, T0 + timedelta(minutes=1), answer_ms=800
+    )
     await answers.record(AnswerEntry(AnswerId("a9"), "matrix", "!r:test", None, "?", (), True, T0, answer_ms=1200))
     assert await stats.median_answer_ms(T0) == 1000  # 500, 800 | 1200, 3000
