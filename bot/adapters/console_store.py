@@ -180,6 +180,17 @@ class OverviewStats:
             found = {int(day): (int(n), int(refused)) for day, n, refused in await conn.execute(query)}
         return [DayCount(d, *found.get(i, (0, 0))) for i, d in enumerate(days)]
 
+    async def median_answer_ms(self, since: datetime) -> int | None:
+        """The median time answers since `since` took (ms); None when none of them has one recorded."""
+        timed = answers.c.answer_ms.is_not(None) & (answers.c.at >= since)
+        ordered = select(answers.c.answer_ms).where(timed).order_by(answers.c.answer_ms)
+        async with self._engine.connect() as conn:
+            count = int((await conn.execute(select(func.count()).where(timed))).scalar_one())
+            if not count:
+                return None
+            middle = [int(ms) for ms in (await conn.execute(ordered.offset((count - 1) // 2).limit(2))).scalars()]
+        return middle[0] if count % 2 else round((middle[0] + middle[1]) / 2)
+
     async def open_cases_by_urgency(self) -> dict[str, int]:
         query = (
             select(cases.c.urgency, func.count())

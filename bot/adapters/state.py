@@ -105,6 +105,7 @@ class AnswerStore:
                     confident=entry.confident,
                     at=entry.at,
                     text=entry.text,
+                    answer_ms=entry.answer_ms,
                 )
             )
 
@@ -138,6 +139,7 @@ class AnswerStore:
             at=_utc(row["at"]),
             text=row["text"],
             message_id=row["message_id"],
+            answer_ms=row["answer_ms"],
         )
 
     async def resolve(self, *, answer_id: str | None = None, message_id: str | None = None) -> AnswerId | None:

@@ -68,6 +68,7 @@ answers = Table(
     Column("confident", Boolean, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False, index=True),
     Column("text", Text),  # 0002: the answer text, attached to an OMO case that follows it
+    Column("answer_ms", Integer),  # 0008: from starting on the question to the answer being ready
 )
 
 feedback = Table(

@@ -1,9 +1,9 @@
-"""Console page for editors: every document in the knowledge base, uploading one, removing one.
+"""Console page for editors: every document in the knowledge base, adding one (a file or a URL), removing one.
 
 An upload is written to a private folder under the data dir and ingested through `ingest`'s own
 `Ingestor` (the same loaders, chunking, embedding and ingest log as `onrust ingest`), then deleted:
-the knowledge base holds the text from then on. `omo-intern` documents are listed, uploaded and
-removed only by the omo and admin roles.
+the knowledge base holds the text from then on. A URL is fetched by that same pipeline. `omo-intern`
+documents are listed, added and removed only by the omo and admin roles.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import re
 import tempfile
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aiohttp import BodyPartReader, web
 
@@ -29,6 +30,7 @@ __all__ = ["routes"]
 
 UPLOAD_SUFFIXES = frozenset({".md", ".markdown", ".pdf", ".docx", ".html", ".htm", ".txt"}) & SUPPORTED_SUFFIXES
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_MAX_URL_CHARS = 2000
 
 routes = web.RouteTableDef()
 
@@ -112,11 +114,32 @@ async def document_upload(request: web.Request) -> web.StreamResponse:
             return await _listing(request, status=400, error="no_file")
         if upload.suffix.lower() not in UPLOAD_SUFFIXES:
             return await _listing(request, status=400, error="file_type")
-        if access not in _visible(request):
-            return await _listing(request, status=403, error="access")
-        ingestor = Ingestor(services.store, services.embeddings, services.ingest_log, services.settings.ingest)
-        report = await ingestor.run([str(upload)], options=LoadOptions(access=access), prune=False)
-    await console.record(request, "document_upload", target=upload.name, detail=report.summary())
+        return await _ingest(request, str(upload), upload.name, access)
+
+
+@routes.post("/documents/url")
+@allow(Role.EDITOR, Role.OMO)
+async def document_url(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    url = str(form.get("url", "")).strip()
+    access = str(form.get("access", Access.OPENBAAR.value))
+    if access not in {a.value for a in Access}:
+        return await _listing(request, status=400, error="access")
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or len(url) > _MAX_URL_CHARS:
+        return await _listing(request, status=400, error="url")
+    return await _ingest(request, url, url, Access(access))
+
+
+async def _ingest(request: web.Request, target: str, name: str, access: Access) -> web.StreamResponse:
+    """Ingest one file or URL through the pipeline `onrust ingest` uses, and show the result."""
+    console = request.app[CONSOLE]
+    services = console.services
+    if access not in _visible(request):
+        return await _listing(request, status=403, error="access")
+    ingestor = Ingestor(services.store, services.embeddings, services.ingest_log, services.settings.ingest)
+    report = await ingestor.run([target], options=LoadOptions(access=access), prune=False)
+    await console.record(request, "document_upload", target=name, detail=report.summary())
     return await _listing(request, status=200 if not report.failed else 422, report=report)
 
 

@@ -216,10 +216,12 @@ class Conversation:
             thread = ref.thread_id
             context = await retry(lambda: self._answers.thread_question(ref.channel, ref.conversation_id, thread))
         await self._typing(channel, ref, True)
+        started = self._clock()
         try:
             answer = await self._answerer.answer(question, access=EVERYONE if omo else PUBLIC, context=context)
             answer_id = AnswerId(uuid.uuid4().hex)
             doc_ids = tuple(dict.fromkeys(str(c.passage.doc.doc_id) for c in answer.citations))
+            ready = self._clock()
             entry = AnswerEntry(
                 answer_id=answer_id,
                 channel=ref.channel,
@@ -228,8 +230,9 @@ class Conversation:
                 question=question,
                 doc_ids=doc_ids,
                 confident=answer.confident,
-                at=self._clock(),
+                at=ready,
                 text=answer.text,
+                answer_ms=round((ready - started).total_seconds() * 1000),
             )
             await retry(lambda: self._answers.record(entry))
             if retry.waited and not await self._still_ours(msg, retry):

@@ -33,6 +33,7 @@ class AnswerEntry:
     at: datetime
     text: str | None = None  # kept so an OMO case can attach the answer that led to it
     message_id: str | None = None
+    answer_ms: int | None = None  # from starting on the question to the answer being ready
 
 
 @dataclass(frozen=True, slots=True)

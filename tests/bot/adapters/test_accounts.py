@@ -148,3 +148,19 @@ async def test_overview_counts_answers_per_local_day_and_sums_ingest_runs(engine
         "r1", T0, T0 + timedelta(seconds=5), 1, 0, 0, 1
     )
     assert await OverviewStats(engine).open_cases_by_urgency() == {}
+
+
+async def test_the_median_answer_time_counts_timed_answers_since_a_moment(engine: AsyncEngine) -> None:
+    answers, stats = AnswerStore(engine), OverviewStats(engine)
+    assert await stats.median_answer_ms(T0) is None
+    # (minutes after T0, ms): one before the window, one without a time (recorded before 0008)
+    for n, (minutes, ms) in enumerate([(-1, 9000), (0, None), (1, 800), (2, 3000), (3, 500)]):
+        at = T0 + timedelta(minutes=minutes)
+        entry = AnswerEntry(AnswerId(f"a{n}"), "matrix", "!r:test", None, "Vraag?", (), True, at, answer_ms=ms)
+        await answers.record(entry)
+    assert await stats.median_answer_ms(T0) == 800  # 500, 800, 3000
+    assert (await answers.find(answer_id="a2")) == AnswerEntry(
+        AnswerId("a2"), "matrix", "!r:test", None, "Vraag?", (), True, T0 + timedelta(minutes=1), answer_ms=800
+    )
+    await answers.record(AnswerEntry(AnswerId("a9"), "matrix", "!r:test", None, "?", (), True, T0, answer_ms=1200))
+    assert await stats.median_answer_ms(T0) == 1000  # 500, 800 | 1200, 3000

@@ -19,6 +19,7 @@ from bot.adapters.cases import SqlCaseStore
 from bot.adapters.state import AnswerStore
 from bot.app import SERVICES, build_app
 from bot.config import load_settings
+from bot.console import console_app
 from bot.core.answering import Answerer
 from bot.core.escalation import Attachment, CaseRequest, Requester
 from bot.core.models import IngestAction, IngestEvent
@@ -44,6 +45,7 @@ FORMS = [
     "/console/gaps/handled",
     "/console/documents",
     "/console/documents/remove",
+    "/console/documents/url",
     "/console/logout",
 ]
 
@@ -108,6 +110,67 @@ async def test_off_without_accounts_then_every_page_and_form_needs_a_session(
                 assert resp.status == 403  # the sign-in cookie is there, its CSRF value is not in the form
 
 
+def test_the_lists_above_hold_every_console_route() -> None:
+    settings = load_settings(environ={}, data_dir=Path("/nonexistent"))
+    app = console_app(settings.console, lambda: None, lambda: None)  # type: ignore[arg-type,return-value]
+    routes = {(r.method, r.resource.canonical) for r in app.router.routes() if r.resource is not None}
+    public = {"/login", "/oidc/start", "/oidc/callback", "/static"}
+    listed = {("GET", p) for p in PAGES} | {("POST", p) for p in FORMS}
+    guarded = {
+        (method, "/console" + path.replace("{ref}", "OMO-2026-0001"))
+        for method, path in routes
+        if method in {"GET", "POST"} and path not in public
+    }
+    claim_answer_close = {("POST", f"/console/cases/OMO-2026-0001/{a}") for a in ("claim", "answer", "close")}
+    action_route = ("POST", "/console/cases/OMO-2026-0001/{action}")
+    assert guarded - {action_route} | claim_answer_close == listed
+
+
+async def test_wrong_roles_and_forms_without_their_csrf_token_get_403(tmp_path: Path) -> None:
+    async with running(tmp_path) as (url, app):
+        services = app[SERVICES]
+        users = UserStore(services.engine)
+        await users.add("eva", Role.EDITOR, "eva-wachtwoord", datetime.now(UTC))
+        await users.add("omar", Role.OMO, "omar-wachtwoord", datetime.now(UTC))
+        requester = Requester("matrix", "@jan:test", "Jan", "!dm:test", "!dm:test")
+        request = CaseRequest("Zwolle", "demonstratie", "spoed", "Demonstratie bij het stadhuis.", "06-1")
+        case = await SqlCaseStore(services.engine).create(
+            request, requester, Attachment(), None, datetime.now(UTC), lambda c: []
+        )
+        timeout = aiohttp.ClientTimeout(total=20)
+        for name, forbidden in (
+            ("eva", [p for p in PAGES + FORMS if "/cases" in p]),
+            ("omar", ["/console/gaps", "/console/gaps/handled"]),
+        ):
+            async with aiohttp.ClientSession(timeout=timeout, cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+                assert (await sign_in(http, url, name, f"{name}-wachtwoord"))[0] == 303
+                async with http.get(f"{url}/console/documents") as resp:
+                    match = re.search(r'name="csrf" value="([^"]+)"', await resp.text())
+                assert match is not None
+                csrf = match[1]
+                for path in forbidden:
+                    method = http.post if path in FORMS else http.get
+                    form = {"csrf": csrf, "text": "Antwoord", "note": "n", "answer_id": "a1"}
+                    async with method(url + path.replace("OMO-2026-0001", case.ref), data=form) as resp:
+                        assert (name, path, resp.status) == (name, path, 403)
+                        assert "Zwolle" not in await resp.text()
+                allowed = [p for p in FORMS if p not in forbidden and p != "/console/logout"]
+                for path in allowed:
+                    target = url + path.replace("OMO-2026-0001", case.ref)
+                    for form in ({"text": "Antwoord", "doc_id": "x"}, {"csrf": csrf[:-1], "text": "Antwoord"}):
+                        async with http.post(target, data=form, allow_redirects=False) as resp:
+                            assert (name, path, resp.status) == (name, path, 403)
+                    upload = aiohttp.FormData()
+                    upload.add_field("file", b"# Tekst\n", filename="a.md")
+                    upload.add_field("csrf", csrf)  # after the file: the guard reads the first field only
+                    async with http.post(target, data=upload, allow_redirects=False) as resp:
+                        assert (name, path, resp.status) == (name, path, 403)
+                async with http.post(f"{url}/console/logout", data={}, allow_redirects=False) as resp:
+                    assert resp.status == 403
+        stored = await SqlCaseStore(services.engine).get(case.ref)
+        assert stored is not None and stored.claimed_by is None and stored.state.value == "new"
+
+
 async def test_sign_in_is_rate_limited_per_name_and_address(tmp_path: Path) -> None:
     async with running(tmp_path) as (url, app):
         await UserStore(app[SERVICES].engine).add("eva", Role.EDITOR, "eva-haar-wachtwoord", datetime.now(UTC))
@@ -126,15 +189,15 @@ async def test_the_overview_counts_questions_per_day_refusals_open_cases_and_ing
     def at_noon(days_ago: int) -> datetime:
         return datetime.combine(today - timedelta(days=days_ago), time(12), tz).astimezone(UTC)
 
-    # (days ago, refused): three today (one refused), one two days ago (refused), one outside the 14 days
-    asked = [(0, False), (0, True), (0, False), (2, True), (20, False)]
+    # (days ago, refused, ms): three today (one refused), one two days ago (refused), one outside the 14 days
+    asked = [(0, False, 1200), (0, True, 800), (0, False, None), (2, True, 3000), (20, False, 60000)]
     async with running(tmp_path) as (url, app):
         services = app[SERVICES]
         answers = AnswerStore(services.engine)
-        for n, (days_ago, refused) in enumerate(asked):
-            question = f"Vraag {n}"
+        for n, (days_ago, refused, ms) in enumerate(asked):
+            at, question = at_noon(days_ago), f"Vraag {n}"
             entry = AnswerEntry(
-                AnswerId(f"a{n}"), "matrix", "!dm:test", None, question, (), not refused, at_noon(days_ago)
+                AnswerId(f"a{n}"), "matrix", "!dm:test", None, question, (), not refused, at, answer_ms=ms
             )
             await answers.record(entry)
         cases = SqlCaseStore(services.engine)
@@ -172,4 +235,4 @@ async def test_the_overview_counts_questions_per_day_refusals_open_cases_and_ing
             assert ("Naar de zaken" in text) is (role is not Role.EDITOR)
             runs = re.findall(r"<tr><td>[^<]+</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td></tr>", html)
             assert runs == [("1", "1", "0", "1"), ("1", "0", "0", "0")]  # newest first
-            assert "De antwoordtijd wordt niet bijgehouden" in text
+            assert "Mediane antwoordtijd: 1,2 s" in text  # 800, 1200, 3000; the one outside the days not counted

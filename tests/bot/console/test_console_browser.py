@@ -7,52 +7,43 @@ documents, the real outbox delivering to a recording channel named `matrix`, SQL
 from __future__ import annotations
 
 import asyncio
-import tempfile
+import io
+import json
+import os
+import sys
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import docx
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from playwright.async_api import BrowserContext, Page, async_playwright
+from playwright.async_api import Page
 
-from bot.adapters.accounts import Role, UserStore
 from bot.adapters.cases import SqlCaseStore
 from bot.adapters.console_store import AuditLog
 from bot.app import CONVERSATION, SERVICES, build_app
 from bot.config import load_settings
+from bot.core.clock import utc
+from bot.core.conversation import Conversation
 from bot.core.escalation import Attachment, Case, CaseRequest, Requester
 from bot.core.messages import ConversationRef, IncomingMessage, MessageHandler, TextReply, UserId
+from bot.core.ports import AnswerEntry, AnswerId
 from bot.services import Services
-from ingest.loaders import LoadOptions
-from ingest.pipeline import Ingestor
 from tests.bot.channels.matrix_harness import eventually
+from tests.bot.console.browser import PASSWORDS, prepare
+from tests.bot.console.browser import sign_in as console_sign_in
 from tests.fakes import FakeChannel
 from tests.synapse import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PASSWORDS = {"eva": "eva-haar-wachtwoord", "omar": "omar-zijn-wachtwoord"}
+REPO = Path(__file__).resolve().parents[3]
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 REFUSED = "Mag ik <b>vuurwerk</b> verkopen op de markt? Mail jan@example.nl of kom naar 3511 AB 12"
-DOCS = {
-    "mia.md": "---\ntitle: De Maatschappelijke Impact Afweging\nkind: mia\n---\n# MIA\n\n"
-    "De Maatschappelijke Impact Afweging helpt gemeenten de gevolgen van onrust voor de samenleving te wegen.\n",
-    "draaiboek.md": "---\ntitle: Intern draaiboek OMO\naccess: omo-intern\n---\n# Draaiboek\n\n"
-    "Het OMO-team belt de burgemeester binnen een uur na een melding met spoed.\n",
-}
 
 
 class RecordingChannel(FakeChannel):
@@ -66,30 +57,13 @@ class Server:
     services: Services
     channel: RecordingChannel
     case: Case
-
-
-async def _prepare(data: Path) -> None:
-    """Accounts and the knowledge base, before the server starts (as an operator would)."""
-    settings = load_settings(environ={}, data_dir=data)
-    from bot.services import open_services
-
-    folder = data / "kennis"
-    folder.mkdir()
-    for name, text in DOCS.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    async with open_services(settings) as services:
-        for name, password in PASSWORDS.items():
-            role = Role.EDITOR if name == "eva" else Role.OMO
-            await UserStore(services.engine).add(name, role, password, datetime.now(UTC))
-        ingestor = Ingestor(services.store, services.embeddings, services.ingest_log, settings.ingest)
-        report = await ingestor.run([str(folder)], options=LoadOptions())
-        assert report.added == 2, report.failed
+    conversation: Conversation
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
     data = tmp_path_factory.mktemp("console")
-    await _prepare(data)
+    await prepare(data)
     env = {"ONRUST_MATRIX__OMO_ROOM": "!omo:test", "ONRUST_ESCALATION__OUTBOX_POLL_S": "0.2"}
     settings = load_settings(environ=env, data_dir=data)
     channel = RecordingChannel(name="matrix")
@@ -109,39 +83,13 @@ async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Serv
         case = await SqlCaseStore(services.engine).create(
             request, requester, Attachment(), None, datetime.now(UTC), lambda c: []
         )
-        yield Server(f"http://127.0.0.1:{port}", services, channel, case)
+        yield Server(f"http://127.0.0.1:{port}", services, channel, case, app[CONVERSATION])
     finally:
         await runner.cleanup()
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def browser() -> AsyncIterator[BrowserContext]:
-    async with async_playwright() as pw:
-        with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
-            context = await pw.chromium.launch_persistent_context(
-                profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-            )
-            try:
-                yield context
-            finally:
-                await context.close()
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def page(browser: BrowserContext) -> AsyncIterator[Page]:
-    await browser.clear_cookies()
-    tab = await browser.new_page()
-    try:
-        yield tab
-    finally:
-        await tab.close()
-
-
 async def sign_in(page: Page, server: Server, name: str, password: str | None = None) -> None:
-    await page.goto(f"{server.url}/console/login")
-    await page.get_by_label("Naam").fill(name)
-    await page.get_by_label("Wachtwoord").fill(password or PASSWORDS[name])
-    await page.get_by_role("button", name="Aanmelden").click()
+    await console_sign_in(page, server.url, name, password or PASSWORDS[name])
 
 
 async def test_sign_in_refuses_a_wrong_password_and_forms_without_csrf(server: Server, page: Page) -> None:
@@ -254,3 +202,173 @@ async def test_the_overview_draws_its_chart_for_a_signed_in_user(server: Server,
     assert box is not None and box["width"] > 300 and box["height"] > 100
     assert await chart.locator("rect.refused").count() == 1  # today's refused question
     assert "1 vraag, waarvan 1 geweigerd" in await page.get_by_role("region", name="Vragen per dag").inner_text()
+
+
+def docx_bytes() -> bytes:
+    """A Word file as an editor would save one: a title, a heading and a paragraph."""
+    document = docx.Document()
+    document.core_properties.title = "Braderievergunning Zwolle"
+    document.add_heading("Braderie", level=1)
+    document.add_paragraph("Een vergunning voor een braderie vraag je uiterlijk zes weken vooraf aan bij de gemeente.")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+async def test_an_uploaded_docx_answers_onrust_ask_on_the_same_data_dir(server: Server, page: Page) -> None:
+    await sign_in(page, server, "eva")
+    await page.goto(f"{server.url}/console/documents")
+    await page.get_by_label("Bestand").set_input_files(
+        files=[{"name": "braderie.docx", "mimeType": DOCX_TYPE, "buffer": docx_bytes()}]
+    )
+    await page.get_by_role("button", name="Toevoegen").click()
+    assert "1 toegevoegd" in await page.get_by_role("status").inner_text()
+    assert await page.locator("tr").filter(has_text="braderie.docx").count() == 1
+    data_dir = server.services.settings.data_dir
+    asked = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "bot.cli", "-q", "--data-dir", str(data_dir), "ask", "--json"),
+        "Hoe lang van tevoren vraag ik een vergunning voor een braderie aan?",
+        stdout=asyncio.subprocess.PIPE,
+        cwd=REPO,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"},
+    )
+    out, _ = await asyncio.wait_for(asked.communicate(), 120)
+    assert asked.returncode == 0
+    answer = json.loads(out)
+    assert answer["confident"] is True and "zes weken" in answer["answer"]
+    assert [c["doc_id"] for c in answer["citations"]][:1] == ["braderie.docx"]
+
+
+async def test_an_editor_adds_a_web_page_by_its_url(server: Server, page: Page) -> None:
+    html = (
+        "<html><head><title>Vergunning voor een straatfeest</title></head><body><main><h1>Straatfeest</h1>"
+        "<p>Een straatfeest meld je vier weken vooraf bij de wijkagent.</p></main></body></html>"
+    )
+
+    async def straatfeest(_: web.Request) -> web.Response:
+        return web.Response(text=html, content_type="text/html")
+
+    site = web.Application()
+    site.router.add_get("/beleid/straatfeest.html", straatfeest)
+    runner = web.AppRunner(site)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    url = f"http://127.0.0.1:{port}/beleid/straatfeest.html"
+    try:
+        await sign_in(page, server, "eva")
+        await page.goto(f"{server.url}/console/documents")
+        await page.get_by_label("Webadres (URL)").fill(url)
+        await page.get_by_role("button", name="Webpagina ophalen").click()
+        assert "1 toegevoegd" in await page.get_by_role("status").inner_text()
+        row = page.locator("tr").filter(has_text="Vergunning voor een straatfeest")
+        assert await row.get_by_role("link").get_attribute("href") == url
+        await page.get_by_label("Webadres (URL)").fill(f"http://127.0.0.1:{port}/bestaat-niet.html")
+        await page.get_by_role("button", name="Webpagina ophalen").click()
+        assert "Mislukt" in await page.get_by_role("status").inner_text()
+        assert "404" in await page.get_by_role("status").inner_text()
+    finally:
+        await runner.cleanup()
+    passages = server.services.store.documents()
+    assert url in passages and passages[url].info.access.value == "openbaar"
+
+
+PAGES = [("eva", "gaps"), ("eva", "documents"), ("omar", "cases"), ("eva", "overzicht")]
+
+
+async def _with_something_to_show(server: Server) -> None:
+    """A fresh refused question and an open case, so the pages have content whatever ran before."""
+    question = "Hoeveel statiegeld krijg ik terug voor een krat bier?"
+    await server.services.answers.record(
+        AnswerEntry(AnswerId(uuid.uuid4().hex), "matrix", "!dm:test", None, question, (), False, utc(), answer_ms=900)
+    )
+    request = CaseRequest("Deventer", "demonstratie", "normaal", "Een optocht op zaterdag langs de Brink.", "06-2")
+    requester = Requester("matrix", "@piet:test", "Piet", "!dm2:test", "!dm2:test")
+    await SqlCaseStore(server.services.engine).create(request, requester, Attachment(), None, utc(), lambda c: [])
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n", path
+    return int.from_bytes(header[16:20]), int.from_bytes(header[20:24])
+
+
+async def test_screenshots_of_the_four_pages_at_1280_px(server: Server, page: Page, tmp_path: Path) -> None:
+    """Full-page screenshots; with ONRUST_SCREENSHOTS=1 they replace the ones in docs/screenshots/."""
+    await _with_something_to_show(server)
+    folder = REPO / "docs" / "screenshots" if os.environ.get("ONRUST_SCREENSHOTS") == "1" else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    await page.set_viewport_size({"width": 1280, "height": 800})
+    signed_in = None
+    for name, path in PAGES:
+        if name != signed_in:
+            await page.context.clear_cookies()
+            await sign_in(page, server, name)
+            signed_in = name
+        response = await page.goto(f"{server.url}/console/{path}")
+        assert response is not None and response.status == 200, path
+        shot = folder / f"console-{path}.png"
+        await page.screenshot(path=shot, full_page=True)
+        width, height = png_size(shot)
+        assert width == 1280 and height >= 400, (path, width, height)
+
+
+async def test_the_pages_fit_a_phone_without_sideways_scrolling(server: Server, page: Page) -> None:
+    await _with_something_to_show(server)
+    await page.set_viewport_size({"width": 390, "height": 844})
+    signed_in = None
+    for name, path in [*PAGES, ("omar", f"cases/{server.case.ref}")]:
+        if name != signed_in:
+            await page.context.clear_cookies()
+            await sign_in(page, server, name)
+            signed_in = name
+        await page.goto(f"{server.url}/console/{path}")
+        widths = await page.evaluate(
+            "() => [document.documentElement.scrollWidth, window.innerWidth,"
+            " document.querySelector('main').scrollWidth, document.querySelector('main').clientWidth]"
+        )
+        page_width, viewport, main_scroll, main_width = widths
+        assert page_width <= viewport and main_scroll <= main_width, (path, widths)
+        assert await page.get_by_role("navigation").is_visible()
+
+
+async def test_an_editor_can_neither_see_nor_touch_omo_intern_documents(server: Server, page: Page) -> None:
+    await sign_in(page, server, "eva")
+    await page.goto(f"{server.url}/console/documents")
+    csrf = await page.locator('input[name="csrf"]').first.get_attribute("value")
+    assert csrf
+    internal = next(d for d in server.services.store.documents().values() if d.info.access.value == "omo-intern")
+    removed = await page.request.post(
+        f"{server.url}/console/documents/remove", form={"csrf": csrf, "doc_id": internal.info.doc_id}
+    )
+    assert removed.status == 404 and "Intern draaiboek" not in await removed.text()
+    added = await page.request.post(
+        f"{server.url}/console/documents/url",
+        form={"csrf": csrf, "url": "http://127.0.0.1:9/x.html", "access": "omo-intern"},
+    )
+    assert added.status == 403 and "Intern draaiboek" not in await added.text()
+    assert internal.info.doc_id in {d.info.doc_id for d in server.services.store.documents().values()}
+    # a refused question close to the internal document: its passage is never shown to an editor
+    ref = ConversationRef("matrix", "!dm3:test")
+    question = "Wanneer belt het OMO-team de burgemeester na een melding met spoed over de kermis?"
+    message = IncomingMessage(ref, "m3", UserId("@jan:test"), question, is_private=True, sent_at=datetime.now(UTC))
+    await server.conversation.handle(message)
+    await page.goto(f"{server.url}/console/gaps")
+    gap = page.locator("section.gap").filter(has_text="kermis")
+    assert await gap.count() == 1
+    html = await page.content()
+    assert "binnen een uur" not in html and "Intern draaiboek" not in html
+
+
+async def test_a_document_link_is_only_ever_a_web_address(server: Server, page: Page) -> None:
+    await sign_in(page, server, "eva")
+    await page.goto(f"{server.url}/console/documents")
+    front = "---\ntitle: Kwaadaardige link\nurl: javascript:alert(document.cookie)\n---\n"
+    text = front + "# Link\n\nEen tekst met een link.\n"
+    await page.get_by_label("Bestand").set_input_files(
+        files=[{"name": "link.md", "mimeType": "text/markdown", "buffer": text.encode()}]
+    )
+    await page.get_by_role("button", name="Toevoegen").click()
+    row = page.locator("tr").filter(has_text="Kwaadaardige link")
+    assert await row.count() == 1 and await row.get_by_role("link").count() == 0
+    assert "javascript:" not in await page.content()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from bot import prompts
 from bot.core.answering import EVERYONE, PUBLIC
 from bot.core.conversation import Conversation, parse_command
 from bot.core.messages import Action, AnswerReply, ConversationRef, Feedback, IncomingMessage, TextReply, UserId
-from bot.core.models import Access
+from bot.core.models import Access, Answer
 from bot.core.ports import SourceInfo
 from tests.fakes import (
     FakeAnswerer,
@@ -106,6 +106,25 @@ async def test_question_is_answered_recorded_and_typed(world: World) -> None:
     assert world.answers.message_ids == {"m1": reply.answer_id}
     assert [active for _, active in world.channel.typing_calls] == [True, False]
     assert world.conversations.seen == {("fake", "!room"): (False, "@ambtenaar:gemeente.nl")}
+
+
+async def test_an_answer_records_how_long_it_took(world: World) -> None:
+    now = [NOW]
+
+    class SlowAnswerer(FakeAnswerer):
+        async def answer(
+            self, question: str, *, access: frozenset[Access] = PUBLIC, context: str | None = None
+        ) -> Answer:
+            now[0] += timedelta(milliseconds=1250)  # the clock moves while the answer is made
+            return await super().answer(question, access=access, context=context)
+
+    conv = Conversation(
+        SlowAnswerer(world.answerer.passages), world.answers, world.conversations, StaticSources(),
+        {"fake": world.channel}, clock=lambda: now[0],
+    )  # fmt: skip
+    await conv.handle(message("Wat is een MIA?"))
+    (entry,) = world.answers.entries.values()
+    assert entry.answer_ms == 1250 and entry.at == NOW + timedelta(milliseconds=1250)
 
 
 async def test_vraag_command_and_omo_room_sees_everything(world: World) -> None:
