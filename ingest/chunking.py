@@ -21,7 +21,7 @@ from ingest.document import Block, ParsedDocument
 __all__ = ["Chunker"]
 
 # Bump when chunking (or what is embedded per chunk) changes in a way that must re-index unchanged documents.
-CHUNKER_VERSION = 3
+CHUNKER_VERSION = 4
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ _PART_COVERED = 0.005  # a part counts as answered by a chosen sentence this clo
 _PART_FLOOR = 0.06  # the best sentence for a part is quoted only this close to the lead's own similarity
 _REPEAT_OVERLAP = 0.6
 _SHORT_CHARS = 80
+_MAX_ANSWER_CHARS = 750  # companions join the lead only while the quoted text stays this short
 _FIGURE = re.compile(r"\d")
 _TRAILING_NOTE = re.compile(r"\s*\([^()]*\)\s*$")  # "(EenVandaag, maart 2025)" after a title line
 # A section that lists sources ("Waar vind ik meer informatie?", "Bronnen") answers only a question for them:
@@ -149,6 +150,8 @@ class ExtractiveAnswerer:
         def take(c: _Candidate | None) -> None:
             if c is None or len(chosen) >= self._max_sentences or c in chosen or any(_repeats(c, k) for k in chosen):
                 return
+            if sum(len(k.text) for k in chosen) + len(c.text) > _MAX_ANSWER_CHARS:
+                return  # a short answer: a companion that would make it a wall of text stays out
             chosen.append(c)
             covered.update(c.terms & wanted)
 

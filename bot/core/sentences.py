@@ -15,8 +15,10 @@ __all__ = ["is_quotable", "quotable_sentences", "sentence_units"]
 
 _MIN_CHARS = 25
 _MAX_CHARS = 400
+_MAX_LIST_CHARS = 600  # a list with the line that introduces it ("De verschillen: a; b; c.") is one claim
 _HEADING_CHARS = 80
 _ITEM = re.compile(r"^([-•*]|\d+[.)])\s+")
+_LIST_UNIT = re.compile(r":\s.*;")
 
 
 def sentence_units(text: str) -> list[str]:
@@ -32,7 +34,8 @@ def sentence_units(text: str) -> list[str]:
 
 def is_quotable(unit: str) -> bool:
     """A claim that can stand as an answer: not a heading, not a question, neither a fragment nor a wall."""
-    if not _MIN_CHARS <= len(unit) <= _MAX_CHARS or unit.startswith("#"):
+    longest = _MAX_LIST_CHARS if _LIST_UNIT.search(unit) else _MAX_CHARS
+    if not _MIN_CHARS <= len(unit) <= longest or unit.startswith("#"):
         return False
     if unit.rstrip().endswith("?"):
         return False

@@ -54,6 +54,24 @@ def test_list_stays_with_its_introduction() -> None:
     assert "politie" in draft.text and "NCTV" in draft.text
 
 
+def test_a_long_list_with_its_introduction_is_quoted_but_the_answer_stays_short() -> None:
+    items = "\n".join(
+        f"- het noodbevel en de noodverordening verschillen in punt {n} van de vergelijking" for n in range(6)
+    )
+    listed = make_passage("p", f"Het NGB zet de verschillen tussen noodbevel en noodverordening op een rij:\n{items}")
+    draft = ExtractiveAnswerer(max_sentences=3).draft(
+        "Wat is het verschil tussen noodbevel en noodverordening?", [listed]
+    )
+    assert "punt 5" in draft.text  # one claim of over 400 characters, list and all
+    wall = " ".join(
+        f"De noodverordening geldt voor iedereen in gebied {n} van de gemeente, zoals het NGB uitlegt."
+        for n in range(9)
+    )
+    many = make_passage("q", f"{wall}\n\n{wall.replace('gebied', 'wijk')}")
+    long = ExtractiveAnswerer(max_sentences=3).draft("Voor wie geldt de noodverordening?", [listed, many])
+    assert len(long.text) < 900
+
+
 def test_no_usable_sentence_gives_an_empty_draft() -> None:
     assert ExtractiveAnswerer().draft("Wat?", [make_passage("p", "Kort.")]).text == ""
 
