@@ -1,12 +1,12 @@
 """Load on one `onrust serve`: 50 users asking in 20 shared rooms for 2 minutes, on Synapse and PostgreSQL.
 
-Not a test. Starts a throw-away Synapse and PostgreSQL (the test fixtures' code), ingests `knowledge/`,
-runs `onrust serve` (real extractive pipeline, no LLM) as a subprocess, and lets `--users` users spread
-over `--rooms` rooms ask `!vraag` questions for `--seconds`: each asks, waits for the answer (at most
-60 s), thinks 2-8 s, and asks again. One observer in every room counts the bot's replies per question.
-Prints the questions asked, lost (no reply), duplicated (more than one reply) and the p50/p95 time from
-question to answer (both homeserver timestamps). Usage: `python bench/load.py [--users 50] [--rooms 20]
-[--seconds 120]`.
+Not a test. Starts a throw-away Synapse and PostgreSQL (the test fixtures' code), ingests `knowledge/` (or
+`--corpus`), runs `onrust serve` (real extractive pipeline, no LLM) as a subprocess, and lets `--users`
+users spread over `--rooms` rooms ask `!vraag` questions for `--seconds`: each asks, waits for the answer
+(at most 60 s), thinks 2-8 s, and asks again. One observer in every room counts the bot's replies per
+question. Prints the questions asked, lost (no reply), duplicated (more than one reply) and the p50/p95 time
+from question to answer (both homeserver timestamps). Usage: `python bench/load.py [--users 50] [--rooms 20]
+[--seconds 120] [--corpus DIR]`.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     bot_id = synapse.register("onrust")
     with postgres_server() as pg:
         url = pg.new_database()
-        ingest(tmp / "bot", ROOT / "knowledge", database_url=url)
+        ingest(tmp / "bot", args.corpus, database_url=url)
         serve = ServeProcess(
             tmp / "bot",
             {
@@ -203,6 +203,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--rooms", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=120)
+    parser.add_argument("--corpus", type=Path, default=ROOT / "knowledge", help="folder to ingest (default knowledge/)")
     print(json.dumps(asyncio.run(run(parser.parse_args())), indent=2))
 
 

@@ -41,7 +41,7 @@ async def run(takeover_s: float) -> dict[str, Any]:
             engine = create_engine(url)
             await migrate(engine)
             try:
-                result = await kill_mid_burst(synapse, url, engine, tmp / "store", tmp, takeover_s)
+                result = await kill_mid_burst(synapse, url, engine, tmp / "store", tmp, takeover_s, start_timeout_s=600)
             finally:
                 await engine.dispose()
     finally:
