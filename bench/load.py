@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -125,13 +126,13 @@ async def ask_for(user: User, room: str, observer: Observer, until: float, asked
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    synapse = Synapse()
-    synapse.start()
     tmp = Path(tempfile.mkdtemp(prefix="onrust-load-"))
-    bot_id = synapse.register("onrust")
     with postgres_server() as pg:
         url = pg.new_database()
         ingest(tmp / "bot", args.corpus, database_url=url)
+        synapse = Synapse()
+        synapse.start()
+        bot_id = synapse.register("onrust")
         serve = ServeProcess(
             tmp / "bot",
             {
@@ -176,6 +177,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await observer.stop()
             serve.stop()
             synapse.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
     return report(asked, observer, elapsed)
 
 
