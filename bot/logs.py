@@ -15,7 +15,7 @@ from typing import TextIO
 __all__ = ["REDACTED_LIBRARIES", "RedactLibraryDetails", "configure_logging"]
 
 REDACTED_LIBRARIES = ("nio", "microsoft_agents")
-_NOISY = ("chromadb", "httpx", "httpcore", "urllib3", "alembic", "nio", "sentence_transformers", "bm25s")
+_NOISY = ("chromadb", "httpx", "httpcore", "urllib3", "alembic", "apscheduler", "nio", "sentence_transformers", "bm25s")
 _DATA = re.compile(r"[\n{\[(<]")  # where a dump of an event, dict, list or model begins
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")  # a value from the event: kept only if it is a short identifier
 _IDENTIFIER = re.compile(r"['\"][\w.$@:!-]{0,40}['\"]")

@@ -80,7 +80,7 @@ def _run(cmd: list[str]) -> None:
 
 
 @contextlib.contextmanager
-def _postgres_server() -> Iterator[Postgres]:
+def postgres_server() -> Iterator[Postgres]:
     """initdb and start a server in a fresh directory (fsync off, trust auth on loopback); fails, never skips."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not found:
@@ -117,14 +117,14 @@ def _postgres_server() -> Iterator[Postgres]:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:
     """A real PostgreSQL for the session, shared by every test (each gets its own database)."""
-    with _postgres_server() as server:
+    with postgres_server() as server:
         yield server
 
 
 @pytest.fixture
 def own_postgres() -> Iterator[Postgres]:
     """A real PostgreSQL for one test, which may stop and start it."""
-    with _postgres_server() as server:
+    with postgres_server() as server:
         yield server
 
 

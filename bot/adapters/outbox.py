@@ -26,9 +26,10 @@ reminder check) run on the `Scheduler`.
 Repeats: each row has a stable transaction id (`OutboxItem.txn_id`) passed to `Channel.send`. A crash
 between sending and marking makes the row due again when the lease expires; resent from the same
 Matrix device (the instance restarted on its data dir), the homeserver recognises the transaction id
-and posts nothing new. Resent by another instance (another device), it may appear twice: taking over
-an expired lease is logged as a WARNING naming the instance that held it, so such a duplicate can be
-told. Teams has no such id; a resend there may repeat the message.
+and posts nothing new. Resent by another instance (another device), it may appear twice: a row taken
+over from an expired lease is resent with a note saying it may be a repeat (`outbox_resent.nl.j2`), and
+the takeover is logged as a WARNING naming the instance that held it. Teams has no such id; a resend
+there may repeat the message, marked the same way.
 
 Only `TextReply` (with buttons) and `FormReply` can be queued; an `AnswerReply` is sent directly.
 Nothing here logs message text: rows are named by id, kind and case reference.
@@ -41,7 +42,7 @@ import logging
 import random
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,6 +50,7 @@ from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot import prompts
 from bot.adapters.tables import outbox
 from bot.core.clock import Clock, utc
 from bot.core.messages import Action, Button, Channel, ConversationRef, FormField, FormReply, TextReply
@@ -326,16 +328,17 @@ class OutboxWorker:
                 )
             if result.rowcount != 1:
                 continue  # another instance took it
-            if row["claimed_by"] is not None:
-                log.warning("outbox: row %s (%s, case %s) taken over from worker %s, whose lease expired; "
-                            "if it had sent the row, another device's resend may show it twice",
-                            row["id"], row["kind"], row["case_ref"], row["claimed_by"])  # fmt: skip
             try:
                 reply = decode_reply(row["payload"])
             except (ValueError, KeyError, TypeError):
                 log.error("outbox: row %s (%s) has an unreadable payload; marked failed", row["id"], row["kind"])
                 await self._finish(row["id"], failed_at=now, last_error="unreadable payload")
                 continue
+            if row["claimed_by"] is not None:  # its holder stopped mid-send: the resend says it may be a repeat
+                log.warning("outbox: row %s (%s, case %s) taken over from worker %s, whose lease expired; "
+                            "resent marked as a possible duplicate", row["id"], row["kind"], row["case_ref"],
+                            row["claimed_by"])  # fmt: skip
+                reply = replace(reply, text=f"{prompts.render('outbox_resent.nl.j2')}\n\n{reply.text}")
             claimed.append(
                 OutboxItem(
                     id=row["id"],

@@ -1,16 +1,17 @@
 """The Matrix channel: a matrix-nio client (end-to-end encryption on) that implements `Channel`.
 
-Start-up: log in (see `matrix_session`), one full-state sync from the stored sync token, then
-long-poll syncs. Each sync's messages are handed to the handler as tasks (a slow answer never blocks
-syncing); the sync token is stored after they were dispatched, so a restart neither skips a sync nor
-(thanks to the core's one claim per message) answers twice. The first sync catches up on what was sent
-while the bot was down, back to `catch_up_max_age`; on the very first start (no stored token) the
-history is not delivered. A `limited` timeline (more events than the sync returns) is back-filled
-through `/messages` down to the previous sync token. Messages from the bot itself, from other bots
-(`m.notice`) or from users outside `allowed_users`/`allowed_servers` are dropped; invites from allowed
-users are joined, other invites declined. An edit (`m.replace`) is delivered with its new text and
-answered in the thread of the edited message. Network failures are retried with jittered backoff
-capped at `max_backoff_s`; the homeserver refusing a call raises `ChannelError`.
+Start-up: log in (see `matrix_session`), one full-state sync from the stored sync token, then long-poll
+syncs. Each sync's messages are handed to the handler as tasks (a slow answer never blocks syncing). The
+stored sync token never passes a message whose handler has not finished (it claims the message first,
+and may wait out a database outage): after a crash the restart delivers such messages again, and the
+core's one claim per message keeps what was handled from being answered twice. The first sync catches up
+on what was sent while the bot was down, back to `catch_up_max_age`; on the very first start (no stored
+token) the history is not delivered. A `limited` timeline (more events than the sync returns) is
+back-filled through `/messages` down to the previous sync token. Messages from the bot itself, from
+other bots (`m.notice`) or from users outside `allowed_users`/`allowed_servers` are dropped; invites
+from allowed users are joined, other invites declined. An edit (`m.replace`) is delivered with its new
+text and answered in the thread of the edited message. Network failures are retried with jittered
+backoff capped at `max_backoff_s`; the homeserver refusing a call raises `ChannelError`.
 """
 
 from __future__ import annotations
@@ -105,6 +106,8 @@ class MatrixChannel:
         self._tasks: set[asyncio.Task[None]] = set()
         self._cutoff_ms = 0  # events older than this are not delivered
         self._since: str | None = None  # the token the next sync starts from
+        self._unfinished: list[tuple[str, set[asyncio.Task[None]]]] = []  # (token before a batch, its handlers)
+        self._stored: str | None = None  # the token stored last
         self._client: AsyncClient | None = None
         self.ready = asyncio.Event()
         """Set once the first sync is done and messages are being delivered (tests and health checks)."""
@@ -184,11 +187,12 @@ class MatrixChannel:
             self._direct.update(r for rooms in listed.rooms.values() for r in rooms)
         await self._housekeeping()
         await self._handle_invites(resp)
+        handlers: list[asyncio.Task[None]] = []
         if since is None:
             log.info("matrix: first start; earlier messages are not answered")
         else:
-            await self._deliver(resp, since, on_message)
-        await self._advance(resp.next_batch)
+            handlers = await self._deliver(resp, since, on_message)
+        await self._advance(resp.next_batch, since, handlers)
 
     async def _sync(self, on_message: MessageHandler) -> None:
         timeout_s = self._cfg.sync_timeout_ms / 1000 + self._cfg.request_timeout_s
@@ -200,20 +204,37 @@ class MatrixChannel:
         await self._housekeeping()
         await self._handle_invites(resp)
         await self._refresh_direct(room_id for room_id, info in resp.rooms.join.items() if info.timeline.events)
-        await self._deliver(resp, since, on_message)
-        await self._advance(resp.next_batch)
+        await self._advance(resp.next_batch, since, await self._deliver(resp, since, on_message))
 
-    async def _advance(self, token: str) -> None:
-        """Sync from `token` next, in this process and (stored) after a restart."""
-        await self._kv.set(self._token_key, token)
+    async def _advance(self, token: str, since: str | None, handlers: Iterable[asyncio.Task[None]]) -> None:
+        """Sync from `token` next; `handlers` are the tasks of the batch that started from `since`."""
+        running = {task for task in handlers if not task.done()}
+        if running and since is not None:
+            self._unfinished.append((since, running))
         self._since = token
+        await self._store_progress()
 
-    async def _deliver(self, resp: SyncResponse, since: str | None, on_message: MessageHandler) -> None:
-        """Hand the messages of `resp` to `on_message`, back-filling timelines the sync cut short.
+    async def _store_progress(self, finished: asyncio.Task[Any] | None = None) -> None:
+        """Store the token a restart syncs from: the latest, or, while a handler runs (other than `finished`),
+        the token before the oldest batch with a running handler."""
+        self._unfinished = [
+            (t, tasks) for t, tasks in self._unfinished if any(not x.done() and x is not finished for x in tasks)
+        ]
+        token = self._unfinished[0][0] if self._unfinished else self._since
+        if token is not None and token != self._stored:
+            await self._kv.set(self._token_key, token)
+            self._stored = token
+
+    async def _deliver(
+        self, resp: SyncResponse, since: str | None, on_message: MessageHandler
+    ) -> list[asyncio.Task[None]]:
+        """Hand the messages of `resp` to `on_message`, back-filling timelines the sync cut short; returns
+        the handlers' tasks.
 
         An original and its edit in one batch are delivered as the edit alone (it carries the new text).
         """
         skipped = 0
+        handlers: list[asyncio.Task[None]] = []
         for room_id, info in resp.rooms.join.items():
             events: list[Event] = list(info.timeline.events)
             if info.timeline.limited and info.timeline.prev_batch and since is not None:
@@ -227,13 +248,14 @@ class MatrixChannel:
                     continue
                 msg = self._incoming(room_id, event)
                 if msg is not None:
-                    self._spawn(on_message, msg)
+                    handlers.append(self._spawn(on_message, msg))
         if skipped:
             log.info(
                 "matrix: skipped %d events older than matrix.catch_up_max_age (%s)",
                 skipped,
                 self._cfg.catch_up_max_age,
             )
+        return handlers
 
     async def _backfill(self, room_id: str, prev_batch: str, since: str) -> list[Event]:
         """The events a limited timeline left out: from `prev_batch` back to `since` or the cutoff, oldest first."""
@@ -370,7 +392,7 @@ class MatrixChannel:
             return None
         return thread_root(content_of(resp.event), msg.edit_of)
 
-    def _spawn(self, on_message: MessageHandler, msg: IncomingMessage) -> None:
+    def _spawn(self, on_message: MessageHandler, msg: IncomingMessage) -> asyncio.Task[None]:
         async def deliver() -> None:
             nonlocal msg
             try:
@@ -382,10 +404,15 @@ class MatrixChannel:
                 await on_message(msg)
             except Exception:
                 log.exception("matrix: handler failed for %s", msg.message_id)
+            try:
+                await self._store_progress(finished=asyncio.current_task())
+            except Exception as exc:  # the next sync stores it
+                log.warning("matrix: could not store the sync token: %s", type(exc).__name__)
 
         task = asyncio.create_task(deliver(), name=f"matrix:{msg.message_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def send(self, to: ConversationRef, reply: Reply, *, txn_id: str | None = None) -> str | None:
         """Post `reply` into `to` (in its thread, if any); returns the event id. Raises `ChannelError`.

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import prompts
 from bot.adapters.outbox import OutboxWorker, decode_reply, encode_reply, enqueue
 from bot.adapters.tables import outbox
 from bot.core.messages import Action, Button, ConversationRef, FormField, FormReply, Reply, TextReply
@@ -88,6 +89,8 @@ async def test_expired_lease_is_taken_over(engine: AsyncEngine) -> None:
     assert await late.deliver_due() == 0
     later = OutboxWorker(engine, {"fake": channel}, clock=lambda: T0 + timedelta(seconds=61))
     assert await later.deliver_due() == 1 and len(channel.sent) == 1
+    resent = channel.sent[0][1]
+    assert isinstance(resent, TextReply) and resent.text.startswith(prompts.render("outbox_resent.nl.j2"))
 
 
 async def test_a_lease_is_renewed_while_sending_and_expires_soon_after_a_death(engine: AsyncEngine) -> None:
@@ -110,6 +113,8 @@ async def test_a_lease_is_renewed_while_sending_and_expires_soon_after_a_death(e
     release.set()
     assert await sending == 1
     assert len(stalling.sent) == 1 and other_channel.sent == []
+    first = stalling.sent[0][1]
+    assert isinstance(first, TextReply) and not first.text.startswith(prompts.render("outbox_resent.nl.j2"))
 
     await fill(engine, 1)
     release.clear()

@@ -15,7 +15,7 @@ from nio import AsyncClient, AsyncClientConfig, Event, MegolmEvent, RoomMessageN
 from pydantic import SecretStr
 
 from bot.adapters.conversation_stores import StateMessageClaims
-from bot.adapters.db import create_engine, migrate
+from bot.adapters.db import create_engine, is_unreachable, migrate
 from bot.adapters.state import AnswerStore, ConversationStore, KeyValueStore
 from bot.channels.matrix import MatrixChannel
 from bot.config import MatrixSettings
@@ -99,6 +99,7 @@ class Bot:
             StaticSources([SourceInfo("MIA", "2024-01-01", None)]),
             {"matrix": self.channel},
             claims=StateMessageClaims(self._engine),
+            is_outage=is_unreachable,  # a question waits out a database outage, as in `onrust serve`
         )
         self._task = asyncio.create_task(self.channel.run(conv.handle))
         if wait:
