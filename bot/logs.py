@@ -12,7 +12,7 @@ import logging
 import re
 from typing import TextIO
 
-__all__ = ["REDACTED_LIBRARIES", "RedactLibraryDetails", "configure_logging"]
+__all__ = ["REDACTED_LIBRARIES", "QuietLibraries", "RedactLibraryDetails", "configure_logging"]
 
 REDACTED_LIBRARIES = ("nio", "microsoft_agents")
 _NOISY = ("chromadb", "httpx", "httpcore", "urllib3", "alembic", "apscheduler", "nio", "sentence_transformers", "bm25s")
@@ -46,12 +46,30 @@ class RedactLibraryDetails(logging.Filter):
         return True
 
 
+class QuietLibraries(logging.Filter):
+    """Drops records of chatty libraries below `threshold`, even when a library imported later sets its
+    own logger's level (bm25s sets DEBUG on import, which would print its progress under `onrust -q`)."""
+
+    def __init__(self, threshold: int) -> None:
+        super().__init__()
+        self.threshold = threshold
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.threshold or record.name.partition(".")[0] not in _NOISY
+
+
 def configure_logging(level: str, stream: TextIO) -> None:
     """Log to `stream` at `level`; chatty libraries at WARNING at most; library details redacted on every
     root handler (also ones a test runner installed before)."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=stream)
+    threshold = max(logging.WARNING, logging.getLogger().level)
     for noisy in _NOISY:
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+        logging.getLogger(noisy).setLevel(threshold)
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, RedactLibraryDetails) for f in handler.filters):
             handler.addFilter(RedactLibraryDetails())
+        quiet = next((f for f in handler.filters if isinstance(f, QuietLibraries)), None)
+        if quiet is None:
+            handler.addFilter(QuietLibraries(threshold))
+        else:
+            quiet.threshold = threshold

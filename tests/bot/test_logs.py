@@ -88,3 +88,21 @@ def test_configure_logging_redacts_on_every_root_handler() -> None:
         for handler in saved_handlers:
             for f in [f for f in handler.filters if isinstance(f, RedactLibraryDetails)]:
                 handler.removeFilter(f)
+
+
+def test_a_library_that_resets_its_own_level_after_set_up_still_stays_quiet() -> None:
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    out = io.StringIO()
+    mine = logging.StreamHandler(out)
+    root.handlers[:] = [mine]
+    try:
+        configure_logging("WARNING", out)
+        logging.getLogger("bm25s").setLevel(logging.DEBUG)  # what `import bm25s` does
+        logging.getLogger("bm25s").debug("Building index from tokens")
+        logging.getLogger("bm25s").warning("index is corrupt")
+        assert "Building index" not in out.getvalue() and "index is corrupt" in out.getvalue()
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+        logging.getLogger("bm25s").setLevel(logging.NOTSET)
