@@ -119,6 +119,19 @@ def build(source: Path, target: Path, size: int) -> None:
     (target / "built.json").write_text(json.dumps({"size": size}))
 
 
+def prepare(target: Path) -> None:
+    """Open the store once (migrating a kept store of an older layout) and save its lexical index if missing."""
+    from bot.adapters.search import save_lexical_index
+    from bot.config import load_settings
+    from bot.services import lexical_dir, open_store
+
+    settings = load_settings(environ={}, data_dir=target)
+    store, _ = open_store(settings)
+    started = time.perf_counter()
+    save_lexical_index(store, lexical_dir(settings))
+    print(f"{target.name}: ready to serve ({time.perf_counter() - started:.1f} s for the index)", file=sys.stderr)
+
+
 def floor_once(embeddings: Any, matrix: Any, question: str, k: int = 50) -> float:
     """ms for the floor of one question: its query encode plus an exact top-`k` search over `matrix`."""
     import numpy as np
@@ -226,6 +239,7 @@ def main() -> None:
             print(f"size {size}: built in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
         if args.build_only:
             continue
+        prepare(target)
         proc = subprocess.run(
             [sys.executable, str(Path(__file__).resolve()), "--serve", str(target)],
             cwd=ROOT,

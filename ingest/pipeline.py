@@ -34,11 +34,16 @@ from ingest.chunking import Chunker
 from ingest.document import ParsedDocument
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadOptions, LoadResult, load_file, load_url
 
-__all__ = ["IngestReport", "Ingestor"]
+__all__ = ["IngestReport", "Ingestor", "texts_to_embed"]
 
 log = logging.getLogger(__name__)
 
 _EMBED_BATCH = 64
+
+
+def texts_to_embed(chunks: Sequence[Chunk]) -> tuple[list[str], list[list[str]]]:
+    """What an ingest embeds for `chunks`: each chunk's embedding text, and per chunk its quotable sentences."""
+    return [embedding_text(c) for c in chunks], [[text for _, text in quotable_sentences(c.text)] for c in chunks]
 
 
 class _Store(Protocol):
@@ -282,10 +287,9 @@ class Ingestor:
     ) -> tuple[list[list[float]], list[list[list[float]]]] | None:
         """Embed the pending documents' chunks and their sentences in one batch: chunk vectors and, per chunk,
         its sentence vectors; None (the documents counted as failed) if the embedder fails."""
-        chunk_texts = [embedding_text(c) for _, chunks, _ in pending for c in chunks]
+        chunk_texts, sentences = texts_to_embed([c for _, chunks, _ in pending for c in chunks])
         if not chunk_texts:
             return None
-        sentences = [[text for _, text in quotable_sentences(c.text)] for _, chunks, _ in pending for c in chunks]
         texts = chunk_texts + [text for per_chunk in sentences for text in per_chunk]
         try:
             vectors = await asyncio.to_thread(self._embedder.embed_documents, texts)
