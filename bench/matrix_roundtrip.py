@@ -1,12 +1,13 @@
 """Round trip through a real Synapse: official -> bot -> answer back, sequential and 10 rooms at once.
 
 Not a test. Starts a throw-away Synapse (`<repo>/.venv-synapse`), ingests `knowledge/` into a temp
-data dir and answers with the real pipeline (`bot.services.build_answerer`); with `--fake`, or if the
+data dir (or, with `--data-dir`, incrementally into that one, so a kept data dir costs no
+re-embedding) and answers with the real pipeline (`bot.services.build_answerer`); with `--fake`, or if the
 ingest fails, the fake answerer is used and the output says so. Prints p50/p95 latency over
 `--n` sequential questions and the throughput of `--rooms` rooms asking `--per-room` questions at once.
 The same is measured for the baseline, a trivial matrix-nio echo bot (one sync loop, a reply per
 message) on the same Synapse right after, and the ratios bot / echo are printed last.
-Usage: `python bench/matrix_roundtrip.py [--n 50] [--rooms 10] [--per-room 5] [--fake]`.
+Usage: `python bench/matrix_roundtrip.py [--n 50] [--rooms 10] [--per-room 5] [--fake] [--data-dir DIR]`.
 """
 
 from __future__ import annotations
@@ -118,7 +119,8 @@ def show(name: str, got: tuple[float, float, float], args: argparse.Namespace) -
 async def main(args: argparse.Namespace) -> None:
     synapse = Synapse()
     synapse.start()
-    data = Path(tempfile.mkdtemp(prefix="onrust-bench-"))
+    scratch = Path(tempfile.mkdtemp(prefix="onrust-bench-"))  # the clients' stores: fresh for a fresh Synapse
+    data = args.data_dir or scratch
     settings = load_settings(environ={}, data_dir=data)
     mode = "fake answerer"
     if not args.fake:
@@ -139,7 +141,7 @@ async def main(args: argparse.Namespace) -> None:
     try:
         for i in range(args.rooms):
             user = synapse.register(f"ambtenaar{i}")
-            official = Official(synapse.url, user, data / f"official{i}")
+            official = Official(synapse.url, user, scratch / f"official{i}")
             await official.start()
             officials.append(official)
         async with open_services(settings) as services:
@@ -147,7 +149,7 @@ async def main(args: argparse.Namespace) -> None:
                 await asyncio.to_thread(build_answerer, services) if mode.startswith("real") else passages()
             )
             cfg = MatrixSettings(homeserver=synapse.url, user_id=bot_id, password=SecretStr("wachtwoord"))
-            channel = MatrixChannel(cfg, data / "matrix", services.kv)
+            channel = MatrixChannel(cfg, scratch / "matrix", services.kv)
             conv = Conversation(
                 answerer,
                 services.answers,
@@ -183,5 +185,8 @@ if __name__ == "__main__":
     parser.add_argument("--rooms", type=int, default=10)
     parser.add_argument("--per-room", type=int, default=5)
     parser.add_argument("--fake", action="store_true", help="use the fake answerer")
+    parser.add_argument(
+        "--data-dir", type=Path, help="a data dir to ingest knowledge/ into and keep (default: a temp one)"
+    )
     logging.basicConfig(level=logging.WARNING)
     asyncio.run(main(parser.parse_args()))
