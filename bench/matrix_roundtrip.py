@@ -117,8 +117,6 @@ def show(name: str, got: tuple[float, float, float], args: argparse.Namespace) -
 
 
 async def main(args: argparse.Namespace) -> None:
-    synapse = Synapse()
-    synapse.start()
     scratch = Path(tempfile.mkdtemp(prefix="onrust-bench-"))  # the clients' stores: fresh for a fresh Synapse
     data = args.data_dir or scratch
     settings = load_settings(environ={}, data_dir=data)
@@ -135,10 +133,12 @@ async def main(args: argparse.Namespace) -> None:
             mode = "real answerer (build_answerer over knowledge/)"
         else:
             print(f"ingest failed, using the fake answerer:\n{done.stderr[-2000:]}")
-    bot_id = synapse.register("bot")
-    echo_id = synapse.register("echo")
+    synapse = Synapse()
+    synapse.start()
     officials: list[Official] = []
     try:
+        bot_id = synapse.register("bot")
+        echo_id = synapse.register("echo")
         for i in range(args.rooms):
             user = synapse.register(f"ambtenaar{i}")
             official = Official(synapse.url, user, scratch / f"official{i}")

@@ -9,10 +9,11 @@ it runs a real `onrust ingest` of one new document in a subprocess and times the
 floor, the query encode plus an exact (numpy) search over the same public vectors, is measured in the
 serving process too, interleaved with a last pass of answers (after its peak memory was read).
 A built store is kept under `--work` and reused by the next run (`--build-only` builds and stops;
-`--rebuild` builds afresh), so the slow build of a large size need not be repeated.
+`--rebuild` builds afresh), so the slow build of a large size need not be repeated; each size's
+figures are kept beside its store, and `--reuse-results` takes them instead of measuring again.
 
     python bench/scale.py [--sizes 3000 30000 100000] [--work .bench/scale] [--source DATA_DIR]
-                          [--out bench/scale.md] [--build-only] [--rebuild]
+                          [--out bench/scale.md] [--build-only] [--rebuild] [--reuse-results]
 
 Every process of the run uses one BLAS thread (`OMP_NUM_THREADS=1` unless set), so the floor and
 the answers are measured alike. Prints a Markdown table: answer p50/p95 (warm), the floor's p50,
@@ -223,6 +224,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="also write the table, with the command, to this Markdown file")
     parser.add_argument("--build-only", action="store_true", help="build the stores that are missing, then stop")
     parser.add_argument("--rebuild", action="store_true", help="build every store afresh, even if one is kept")
+    parser.add_argument(
+        "--reuse-results", action="store_true", help="take a size's figures from its kept store's last run, if any"
+    )
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # the child process's mode
     args = parser.parse_args()
     if args.serve:
@@ -239,6 +243,10 @@ def main() -> None:
             print(f"size {size}: built in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
         if args.build_only:
             continue
+        result = target / "result.json"
+        if args.reuse_results and result.exists():
+            rows.append((size, json.loads(result.read_text())))
+            continue
         prepare(target)
         proc = subprocess.run(
             [sys.executable, str(Path(__file__).resolve()), "--serve", str(target)],
@@ -250,6 +258,7 @@ def main() -> None:
         if proc.returncode != 0:
             sys.exit(f"size {size}: the serving process failed:\n{proc.stderr}")
         got = json.loads(proc.stdout.strip().splitlines()[-1])
+        result.write_text(json.dumps(got))
         rows.append((size, got))
         print(f"size {size}: {got}", file=sys.stderr, flush=True)
     if not rows:

@@ -145,8 +145,10 @@ class ChromaStore:
         self._by_access = by_access
         self._sentences = sentences
         if base_meta.get("layout") != LAYOUT:
-            migrate(self._calls, by_access, base_meta.get("layout"))
-            self._calls("modify", by_access[Access.OPENBAAR].modify, metadata=self._base_meta(self._new_generation()))
+            moved = migrate(self._calls, by_access, base_meta.get("layout"))
+            # a new generation only if chunks moved: counts alone leave the lexical index as it is
+            generation = self._new_generation() if moved else str(base_meta.get("generation", ""))
+            self._calls("modify", by_access[Access.OPENBAAR].modify, metadata=self._base_meta(generation))
 
     def _base_meta(self, generation: str) -> dict[str, str]:
         return {"embedder": self._embeddings.name, "generation": generation, "layout": LAYOUT}

@@ -20,8 +20,9 @@ log = logging.getLogger(__name__)
 LAYOUT = "3"
 
 
-def migrate(calls: Calls, by_access: dict[Access, Any], layout: str | None) -> None:
-    """Bring the collections from `layout` to `LAYOUT` (the caller records the new layout)."""
+def migrate(calls: Calls, by_access: dict[Access, Any], layout: str | None) -> bool:
+    """Bring the collections from `layout` to `LAYOUT` (the caller records the new layout); True if chunks moved."""
+    moved = 0
     if layout is None:
         moved = _split_by_access(calls, by_access)
         log.info("store at %s: %d internal chunks moved to their own collection", calls.location, moved)
@@ -29,6 +30,7 @@ def migrate(calls: Calls, by_access: dict[Access, Any], layout: str | None) -> N
         counted = _count_chunks(calls, by_access)
         log.info("store at %s: chunk counts recorded for %d documents", calls.location, counted)
     log.info("migrated the store at %s to layout %s", calls.location, LAYOUT)
+    return moved > 0
 
 
 def _split_by_access(calls: Calls, by_access: dict[Access, Any]) -> int:

