@@ -222,6 +222,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=ROOT / ".bench" / "scale", help="scratch folder (stores are kept)")
     parser.add_argument("--source", type=Path, help="an ingested data dir to take chunks and vectors from")
     parser.add_argument("--out", type=Path, help="also write the table, with the command, to this Markdown file")
+    parser.add_argument("--note", default="", help="a line for `--out` on the conditions of the run (machine, load)")
     parser.add_argument("--build-only", action="store_true", help="build the stores that are missing, then stop")
     parser.add_argument("--rebuild", action="store_true", help="build every store afresh, even if one is kept")
     parser.add_argument(
@@ -269,7 +270,9 @@ def main() -> None:
         args.out.write_text(
             "# Answer time against the store's size\n\n"
             f"Written by `{command}` (see its docstring for what each column means). Figures depend on the\n"
-            "machine and its load; compare each size's answers with the floor of the same run.\n\n" + table(rows)
+            "machine and its load; compare each size's answers with the floor of the same run.\n\n"
+            + (f"{args.note}\n\n" if args.note else "")
+            + table(rows)
         )
 
 
