@@ -8,8 +8,12 @@ serving process (`--serve`) starts, warms up and answers the dev questions publi
 it runs a real `onrust ingest` of one new document in a subprocess and times the next answer. The
 floor, the query encode plus an exact (numpy) search over the same public vectors, is measured in the
 serving process too, interleaved with a last pass of answers (after its peak memory was read).
+A built store is kept under `--work` and reused by the next run (`--build-only` builds and stops;
+`--rebuild` builds afresh), so the slow build of a large size need not be repeated; each size's
+figures are kept beside its store, and `--reuse-results` takes them instead of measuring again.
 
     python bench/scale.py [--sizes 3000 30000 100000] [--work .bench/scale] [--source DATA_DIR]
+                          [--out bench/scale.md] [--build-only] [--rebuild] [--reuse-results]
 
 Every process of the run uses one BLAS thread (`OMP_NUM_THREADS=1` unless set), so the floor and
 the answers are measured alike. Prints a Markdown table: answer p50/p95 (warm), the floor's p50,
@@ -62,8 +66,8 @@ def source_store(work: Path, given: Path | None) -> Path:
     return source
 
 
-def build(source: Path, target: Path, size: int) -> Any:
-    """Write the synthetic store of `size` chunks under `target`; returns its vectors (for the floor)."""
+def build(source: Path, target: Path, size: int) -> None:
+    """Write the synthetic store of `size` chunks under `target`, its public vectors (for the floor) beside it."""
     import numpy as np
 
     from bot.adapters.search import save_lexical_index
@@ -112,7 +116,21 @@ def build(source: Path, target: Path, size: int) -> Any:
     started = time.perf_counter()
     save_lexical_index(store, lexical_dir(settings))  # as the ingest run does
     print(f"size {size}: lexical index saved in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    return np.concatenate(out)
+    np.save(target / "floor.npy", np.concatenate(out))
+    (target / "built.json").write_text(json.dumps({"size": size}))
+
+
+def prepare(target: Path) -> None:
+    """Open the store once (migrating a kept store of an older layout) and save its lexical index if missing."""
+    from bot.adapters.search import save_lexical_index
+    from bot.config import load_settings
+    from bot.services import lexical_dir, open_store
+
+    settings = load_settings(environ={}, data_dir=target)
+    store, _ = open_store(settings)
+    started = time.perf_counter()
+    save_lexical_index(store, lexical_dir(settings))
+    print(f"{target.name}: ready to serve ({time.perf_counter() - started:.1f} s for the index)", file=sys.stderr)
 
 
 def floor_once(embeddings: Any, matrix: Any, question: str, k: int = 50) -> float:
@@ -183,49 +201,78 @@ def serve(data_dir: Path) -> None:
     print(json.dumps(asyncio.run(run())))
 
 
+def table(rows: list[tuple[int, dict[str, float]]]) -> str:
+    lines = [
+        "| chunks | floor p50 | answer p50 | answer p95 | p50 / floor | warm p50 (earlier pass) "
+        "| first after ingest | start-up to ready | serving peak RSS |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for size, got in rows:
+        lines.append(
+            f"| {size:,} | {got['floor_p50']:.1f} ms | {got['p50']:.1f} ms | {got['p95']:.1f} ms | "
+            f"{got['p50'] / got['floor_p50']:.2f}x | {got['warm_p50']:.1f} ms | {got['first_after_ingest']:.1f} ms | "
+            f"{got['ready_s']:.1f} s | {got['rss_mib']:.0f} MiB |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[3000, 30000, 100000, 300000])
-    parser.add_argument(
-        "--work", type=Path, default=ROOT / ".bench" / "scale", help="scratch folder (deleted per size)"
-    )
+    parser.add_argument("--work", type=Path, default=ROOT / ".bench" / "scale", help="scratch folder (stores are kept)")
     parser.add_argument("--source", type=Path, help="an ingested data dir to take chunks and vectors from")
+    parser.add_argument("--out", type=Path, help="also write the table, with the command, to this Markdown file")
+    parser.add_argument("--note", default="", help="a line for `--out` on the conditions of the run (machine, load)")
+    parser.add_argument("--build-only", action="store_true", help="build the stores that are missing, then stop")
+    parser.add_argument("--rebuild", action="store_true", help="build every store afresh, even if one is kept")
+    parser.add_argument(
+        "--reuse-results", action="store_true", help="take a size's figures from its kept store's last run, if any"
+    )
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # the child process's mode
     args = parser.parse_args()
     if args.serve:
         serve(args.serve)
         return
-    import numpy as np
-
     source = source_store(args.work, args.source)
     rows = []
     for size in args.sizes:
         target = args.work / f"store-{size}"
-        started = time.perf_counter()
-        np.save(target / "floor.npy", build(source, target, size))
-        built = time.perf_counter() - started
+        marker = target / "built.json"
+        if args.rebuild or not marker.exists() or json.loads(marker.read_text()).get("size") != size:
+            started = time.perf_counter()
+            build(source, target, size)
+            print(f"size {size}: built in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+        if args.build_only:
+            continue
+        result = target / "result.json"
+        if args.reuse_results and result.exists():
+            rows.append((size, json.loads(result.read_text())))
+            continue
+        prepare(target)
         proc = subprocess.run(
             [sys.executable, str(Path(__file__).resolve()), "--serve", str(target)],
             cwd=ROOT,
             env=ENV,
             capture_output=True,
             text=True,
-            check=True,
         )
+        if proc.returncode != 0:
+            sys.exit(f"size {size}: the serving process failed:\n{proc.stderr}")
         got = json.loads(proc.stdout.strip().splitlines()[-1])
+        result.write_text(json.dumps(got))
         rows.append((size, got))
-        print(f"size {size}: built in {built:.0f} s; {got}", file=sys.stderr, flush=True)
-        shutil.rmtree(target, ignore_errors=True)
-    print(
-        "| chunks | floor p50 | answer p50 | answer p95 | p50 / floor | warm p50 (earlier pass) "
-        "| first after ingest | start-up to ready | serving peak RSS |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
-    for size, got in rows:
-        print(
-            f"| {size:,} | {got['floor_p50']:.1f} ms | {got['p50']:.1f} ms | {got['p95']:.1f} ms | "
-            f"{got['p50'] / got['floor_p50']:.2f}x | {got['warm_p50']:.1f} ms | {got['first_after_ingest']:.1f} ms | "
-            f"{got['ready_s']:.1f} s | {got['rss_mib']:.0f} MiB |"
+        print(f"size {size}: {got}", file=sys.stderr, flush=True)
+    if not rows:
+        return
+    print(table(rows), end="")
+    if args.out is not None:
+        command = " ".join(["python bench/scale.py", "--sizes", *map(str, args.sizes)])
+        args.out.write_text(
+            "# Answer time against the store's size\n\n"
+            f"Written by `{command}` (see its docstring for what each column means). Figures depend on the\n"
+            "machine and its load; compare each size's answers with the floor of the same run.\n\n"
+            + (f"{args.note}\n\n" if args.note else "")
+            + table(rows)
         )
 
 

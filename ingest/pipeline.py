@@ -34,15 +34,21 @@ from ingest.chunking import Chunker
 from ingest.document import ParsedDocument
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadOptions, LoadResult, load_file, load_url
 
-__all__ = ["IngestReport", "Ingestor"]
+__all__ = ["IngestReport", "Ingestor", "texts_to_embed"]
 
 log = logging.getLogger(__name__)
 
 _EMBED_BATCH = 64
 
 
+def texts_to_embed(chunks: Sequence[Chunk]) -> tuple[list[str], list[list[str]]]:
+    """What an ingest embeds for `chunks`: each chunk's embedding text, and per chunk its quotable sentences."""
+    return [embedding_text(c) for c in chunks], [[text for _, text in quotable_sentences(c.text)] for c in chunks]
+
+
 class _Store(Protocol):
     def documents(self) -> dict[DocId, StoredDocument]: ...
+    def content_hashes(self, doc_ids: Sequence[DocId]) -> dict[DocId, set[str]]: ...
     def replace_document(
         self,
         doc_id: DocId,
@@ -192,7 +198,9 @@ class Ingestor:
         run_id = uuid.uuid4().hex
         plan = _plan(targets)
         report = IngestReport(failed=list(plan.missing))
-        existing = await asyncio.to_thread(self._store.documents)
+        # the whole document list only where pruning needs it; the unchanged check reads just the documents read
+        prunes = prune and bool(plan.prune_prefixes or plan.prune_exact)
+        existing = await asyncio.to_thread(self._store.documents) if prunes else {}
         events: list[IngestEvent] = []
         seen: set[str] = set()
         failed_sources: set[str] = set()
@@ -231,14 +239,16 @@ class Ingestor:
                 for error in result.errors:
                     report.failed.append((error.source, error.reason))
                     events.append(self._event(run_id, IngestAction.FAILED, error.source, detail=error.reason))
+                ids = [doc.doc_id for doc in result.documents]
+                stored = await asyncio.to_thread(self._store.content_hashes, ids) if ids else {}
                 for doc in result.documents:
                     seen.add(doc.doc_id)
-                    stored = existing.get(doc.doc_id)
-                    if stored is not None and stored.hashes == {self._chunker.index_hash(doc)}:
+                    hashes = stored.get(doc.doc_id)
+                    if hashes == {self._chunker.index_hash(doc)}:
                         report.unchanged += 1
                         shown.update(report)
                         continue
-                    pending.append((doc, self._chunker.chunks(doc), stored is not None))
+                    pending.append((doc, self._chunker.chunks(doc), hashes is not None))
                     if sum(len(c) for _, c, _ in pending) >= _EMBED_BATCH:
                         await flush()
             await flush()
@@ -246,14 +256,14 @@ class Ingestor:
                 await writing
         shown.close()
 
-        if prune:
-            for doc_id, stored in existing.items():
-                src = stored.info.source
+        if prunes:
+            for doc_id, listed in existing.items():
+                src = listed.info.source
                 in_scope = src in plan.prune_exact or any(src.startswith(p) for p in plan.prune_prefixes)
                 if in_scope and doc_id not in seen and src not in failed_sources:
                     await asyncio.to_thread(self._store.delete_document, doc_id)
                     report.removed += 1
-                    info = stored.info
+                    info = listed.info
                     # access too: the digest shows a removed internal document only in the OMO room
                     events.append(
                         self._event(
@@ -277,10 +287,9 @@ class Ingestor:
     ) -> tuple[list[list[float]], list[list[list[float]]]] | None:
         """Embed the pending documents' chunks and their sentences in one batch: chunk vectors and, per chunk,
         its sentence vectors; None (the documents counted as failed) if the embedder fails."""
-        chunk_texts = [embedding_text(c) for _, chunks, _ in pending for c in chunks]
+        chunk_texts, sentences = texts_to_embed([c for _, chunks, _ in pending for c in chunks])
         if not chunk_texts:
             return None
-        sentences = [[text for _, text in quotable_sentences(c.text)] for _, chunks, _ in pending for c in chunks]
         texts = chunk_texts + [text for per_chunk in sentences for text in per_chunk]
         try:
             vectors = await asyncio.to_thread(self._embedder.embed_documents, texts)

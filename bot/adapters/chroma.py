@@ -8,24 +8,22 @@ passed in, since e5 needs different prefixes for queries and passages.
 Chunks live in one collection per access label: `<collection>` holds the `openbaar` chunks (and
 the store's metadata), `<collection>-omo-intern` the internal ones. A request searches only the
 collections its access allows, unfiltered, so a query costs the same at any store size and an
-internal chunk cannot reach a public request. A store of the older single-collection layout is
-migrated when it is opened (its internal chunks move, vectors and all; nothing is re-embedded).
+internal chunk cannot reach a public request. A store of an older layout is migrated when it is
+opened (`bot.adapters.chroma_layout`).
 
 Beside the chunks, a further collection (`<collection>-sentences`) holds one vector per quotable
 sentence of every chunk, written in the same call as the chunks and looked up by chunk id: the
 extractive answerer ranks sentences by meaning without embedding anything per question.
 
-Nothing reads a collection whole: listings go in pages of `_PAGE` rows and writes and deletes in
-batches of `_BATCH`, so no call grows with the store (SQLite limits one statement to 32,766 values).
-
+Nothing reads a collection whole (`bot.adapters.chroma_rows` reads in pages and writes in batches).
 Chunk metadata is the document registry: each chunk carries its document's provenance and content
-hash, so one store holds the whole truth and a second bot instance needs nothing else. Calls are
+hash, and the first one its chunk count, so one store holds the whole truth, a second bot instance
+needs nothing else, and listing the documents reads one row per document. Calls are
 synchronous (chromadb's embedded client is); async callers use `asyncio.to_thread`.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -37,20 +35,15 @@ import chromadb
 from chromadb import Documents, EmbeddingFunction, Embeddings
 from chromadb.config import Settings as ChromaSettings
 
+from bot.adapters.chroma_layout import LAYOUT, migrate
+from bot.adapters.chroma_rows import BATCH, Calls, StoredDocument, chunk_of, document_of, ids_where, metadata_of
 from bot.adapters.embeddings import NamedEmbeddings
 from bot.config import StoreSettings
-from bot.core.models import Access, Chunk, ChunkId, DocId, DocumentInfo, Kind
+from bot.core.models import Access, Chunk, ChunkId, DocId, DocumentInfo
 from bot.core.sentences import quotable_sentences
 from bot.errors import ConfigError, StoreError
 
 __all__ = ["ChromaStore", "StoredDocument"]
-
-log = logging.getLogger(__name__)
-
-_BATCH = 1000
-_PAGE = 5000
-# The layout this code writes; a store without it is migrated in `open()`. 2: one collection per access label.
-_LAYOUT = "2"
 
 
 class _EmbedderFunction(EmbeddingFunction[Documents]):
@@ -76,65 +69,6 @@ class _EmbedderFunction(EmbeddingFunction[Documents]):
         raise ConfigError("open the store through ChromaStore, which passes the embedder explicitly")
 
 
-class StoredDocument:
-    """A document as the store knows it: provenance, content hashes seen and chunk count."""
-
-    __slots__ = ("chunks", "hashes", "info")
-
-    def __init__(self, info: DocumentInfo) -> None:
-        self.info = info
-        self.hashes: set[str] = set()
-        self.chunks = 0
-
-
-def _metadata(chunk: Chunk) -> dict[str, str | int]:
-    doc = chunk.doc
-    meta: dict[str, str | int] = {
-        "doc_id": doc.doc_id,
-        "title": doc.title,
-        "kind": doc.kind.value,
-        "access": doc.access.value,
-        "content_hash": doc.content_hash,
-        "source": doc.source,
-        "ordinal": chunk.ordinal,
-    }
-    for key, value in (("url", doc.url), ("version", doc.version), ("section", chunk.section)):
-        if value:
-            meta[key] = value
-    if chunk.page is not None:
-        meta["page"] = chunk.page
-    return meta
-
-
-def _document(meta: dict[str, Any]) -> DocumentInfo:
-    return DocumentInfo(
-        doc_id=DocId(str(meta["doc_id"])),
-        title=str(meta.get("title", "")),
-        kind=Kind(meta.get("kind", Kind.OVERIG.value)),
-        url=meta.get("url"),
-        version=meta.get("version"),
-        access=Access(meta.get("access", Access.OPENBAAR.value)),
-        content_hash=str(meta.get("content_hash", "")),
-        source=str(meta.get("source", "")),
-    )
-
-
-def _chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
-    page = meta.get("page")
-    return Chunk(
-        chunk_id=ChunkId(chunk_id),
-        doc=_document(meta),
-        text=text,
-        ordinal=int(meta.get("ordinal", 0)),
-        section=meta.get("section"),
-        page=int(page) if page is not None else None,
-    )
-
-
-def _ids_where(ids: Sequence[str], key: str) -> dict[str, Any]:
-    return {key: ids[0]} if len(ids) == 1 else {key: {"$in": list(ids)}}
-
-
 class ChromaStore:
     """Chunks of the knowledge base, one Chroma collection per access label. Cheap to construct; `open()` connects."""
 
@@ -145,6 +79,7 @@ class ChromaStore:
         self._client: Any = None
         self._by_access: dict[Access, Any] = {}
         self._sentences: Any = None
+        self._calls = Calls(self.location)
 
     @property
     def location(self) -> str:
@@ -157,7 +92,7 @@ class ChromaStore:
     def open(self) -> None:
         """Connect and open (or create) the collections; `ConfigError` if another embedder built them.
 
-        A store of the single-collection layout is migrated here (see the module docstring).
+        A store of an older layout is migrated here (`bot.adapters.chroma_layout`).
         """
         if self._by_access:
             return
@@ -209,41 +144,14 @@ class ChromaStore:
         self._client = client
         self._by_access = by_access
         self._sentences = sentences
-        if base_meta.get("layout") != _LAYOUT:
-            self._migrate()
+        if base_meta.get("layout") != LAYOUT:
+            moved = migrate(self._calls, by_access, base_meta.get("layout"))
+            # a new generation only if chunks moved: counts alone leave the lexical index as it is
+            generation = self._new_generation() if moved else str(base_meta.get("generation", ""))
+            self._calls("modify", by_access[Access.OPENBAAR].modify, metadata=self._base_meta(generation))
 
     def _base_meta(self, generation: str) -> dict[str, str]:
-        return {"embedder": self._embeddings.name, "generation": generation, "layout": _LAYOUT}
-
-    def _migrate(self) -> None:
-        """Move every non-public chunk out of the base collection into its access label's collection."""
-        base = self._by_access[Access.OPENBAAR]
-        moved = 0
-        for access, target in self._by_access.items():
-            if access is Access.OPENBAAR:
-                continue
-            while True:
-                got = self._call(
-                    "get",
-                    base.get,
-                    where={"access": access.value},
-                    limit=_BATCH,
-                    include=["embeddings", "documents", "metadatas"],
-                )
-                if not got["ids"]:
-                    break
-                self._call(
-                    "upsert",
-                    target.upsert,
-                    ids=got["ids"],
-                    embeddings=got["embeddings"],
-                    documents=got["documents"],
-                    metadatas=got["metadatas"],
-                )
-                self._call("delete", base.delete, ids=got["ids"])
-                moved += len(got["ids"])
-        self._call("modify", base.modify, metadata=self._base_meta(self._new_generation()))
-        log.info("migrated the store at %s to layout %s: %d chunks moved", self.location, _LAYOUT, moved)
+        return {"embedder": self._embeddings.name, "generation": generation, "layout": LAYOUT}
 
     @property
     def _collections(self) -> dict[Access, Any]:
@@ -257,55 +165,39 @@ class ChromaStore:
             self.open()
         return self._sentences
 
-    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (ConfigError, StoreError):
-            raise
-        except Exception as exc:
-            raise StoreError(f"Chroma {what} failed at {self.location}: {exc}") from exc
-
-    def _pages(self, collection: Any, include: list[str], where: dict[str, Any] | None = None) -> Iterator[Any]:
-        """`collection.get(...)` in pages of `_PAGE` rows (each page is a Chroma `GetResult`)."""
-        offset = 0
-        while True:
-            got = self._call("get", collection.get, where=where, limit=_PAGE, offset=offset, include=include)
-            if not got["ids"]:
-                return
-            yield got
-            if len(got["ids"]) < _PAGE:
-                return
-            offset += _PAGE
-
-    def _ids(self, collection: Any, where: dict[str, Any]) -> list[str]:
-        return [cid for page in self._pages(collection, [], where) for cid in page["ids"]]
-
-    def _delete(self, collection: Any, ids: Sequence[str]) -> None:
-        for start in range(0, len(ids), _BATCH):
-            self._call("delete", collection.delete, ids=list(ids[start : start + _BATCH]))
-
     # -- documents -----------------------------------------------------------------------------
 
     def documents(self) -> dict[DocId, StoredDocument]:
-        """Every document in the store, from its chunks' metadata (read in pages)."""
+        """Every document in the store with its chunk count, from its first chunk (one row per document)."""
         docs: dict[DocId, StoredDocument] = {}
         for collection in self._collections.values():
-            for page in self._pages(collection, ["metadatas"]):
+            for page in self._calls.pages(collection, ["metadatas"], {"ordinal": 0}):
                 for meta in page["metadatas"] or []:
-                    info = _document(meta)
-                    stored = docs.setdefault(info.doc_id, StoredDocument(info))
-                    stored.hashes.add(info.content_hash)
-                    stored.chunks += 1
+                    info = document_of(meta)
+                    docs[info.doc_id] = StoredDocument(info, int(meta.get("chunks", 0)))
         return docs
+
+    def content_hashes(self, doc_ids: Sequence[DocId]) -> dict[DocId, set[str]]:
+        """The content hashes on the given documents' chunks: one each, unless a write was cut short.
+
+        Unknown ids are left out. Reads only those documents' rows."""
+        out: dict[DocId, set[str]] = {}
+        for start in range(0, len(doc_ids), BATCH):
+            where = ids_where(doc_ids[start : start + BATCH], "doc_id")
+            for collection in self._collections.values():
+                for page in self._calls.pages(collection, ["metadatas"], where):
+                    for meta in page["metadatas"] or []:
+                        out.setdefault(DocId(str(meta["doc_id"])), set()).add(str(meta.get("content_hash", "")))
+        return out
 
     def document_infos(self, doc_ids: Sequence[DocId]) -> dict[DocId, DocumentInfo]:
         """Provenance of the given documents, from each one's first chunk (unknown ids are left out)."""
         out: dict[DocId, DocumentInfo] = {}
-        for start in range(0, len(doc_ids), _BATCH):
-            where = {"$and": [_ids_where(doc_ids[start : start + _BATCH], "doc_id"), {"ordinal": 0}]}
+        for start in range(0, len(doc_ids), BATCH):
+            where = {"$and": [ids_where(doc_ids[start : start + BATCH], "doc_id"), {"ordinal": 0}]}
             for collection in self._collections.values():
-                for page in self._pages(collection, ["metadatas"], where):
-                    out.update((info.doc_id, info) for info in map(_document, page["metadatas"] or []))
+                for page in self._calls.pages(collection, ["metadatas"], where):
+                    out.update((info.doc_id, info) for info in map(document_of, page["metadatas"] or []))
         return out
 
     def replace_document(
@@ -326,22 +218,23 @@ class ChromaStore:
             raise ValueError("one vector (and one list of sentence vectors) per chunk")
         sentence_ids = self._upsert_sentences(doc_id, chunks, sentence_vectors or [[] for _ in chunks])
         new_ids = [c.chunk_id for c in chunks]
-        for start in range(0, len(chunks), _BATCH):
-            part = chunks[start : start + _BATCH]
-            self._call(
+        for start in range(0, len(chunks), BATCH):
+            part = chunks[start : start + BATCH]
+            self._calls(
                 "upsert",
                 self._collections[part[0].doc.access].upsert,
-                ids=new_ids[start : start + _BATCH],
-                embeddings=[list(v) for v in vectors[start : start + _BATCH]],
+                ids=new_ids[start : start + BATCH],
+                embeddings=[list(v) for v in vectors[start : start + BATCH]],
                 documents=[c.text for c in part],
-                metadatas=[_metadata(c) for c in part],
+                metadatas=[metadata_of(c, len(chunks)) for c in part],
             )
         written = {(c.doc.access, c.chunk_id) for c in chunks}
         for access, collection in self._collections.items():
-            stale = [cid for cid in self._ids(collection, {"doc_id": doc_id}) if (access, cid) not in written]
-            self._delete(collection, sorted(stale))
+            stale = [cid for cid in self._calls.ids(collection, {"doc_id": doc_id}) if (access, cid) not in written]
+            self._calls.delete(collection, sorted(stale))
         kept = set(sentence_ids)
-        self._delete(self._sent, sorted(s for s in self._ids(self._sent, {"doc_id": doc_id}) if s not in kept))
+        old = self._calls.ids(self._sent, {"doc_id": doc_id})
+        self._calls.delete(self._sent, sorted(s for s in old if s not in kept))
 
     def _upsert_sentences(
         self, doc_id: DocId, chunks: Sequence[Chunk], vectors: Sequence[Sequence[Sequence[float]]]
@@ -357,13 +250,13 @@ class ChromaStore:
                 ids.append(f"{chunk.chunk_id}:{position}")
                 embeddings.append(list(vector))
                 metadatas.append({"doc_id": doc_id, "chunk_id": chunk.chunk_id, "position": position})
-        for start in range(0, len(ids), _BATCH):
-            self._call(
+        for start in range(0, len(ids), BATCH):
+            self._calls(
                 "upsert",
                 self._sent.upsert,
-                ids=ids[start : start + _BATCH],
-                embeddings=embeddings[start : start + _BATCH],
-                metadatas=metadatas[start : start + _BATCH],
+                ids=ids[start : start + BATCH],
+                embeddings=embeddings[start : start + BATCH],
+                metadatas=metadatas[start : start + BATCH],
             )
         return ids
 
@@ -371,10 +264,10 @@ class ChromaStore:
         """Remove every chunk (and sentence vector) of a document; returns how many chunks there were."""
         removed = 0
         for collection in self._collections.values():
-            ids = self._ids(collection, {"doc_id": doc_id})
-            self._delete(collection, ids)
+            ids = self._calls.ids(collection, {"doc_id": doc_id})
+            self._calls.delete(collection, ids)
             removed += len(ids)
-        self._delete(self._sent, self._ids(self._sent, {"doc_id": doc_id}))
+        self._calls.delete(self._sent, self._calls.ids(self._sent, {"doc_id": doc_id}))
         return removed
 
     # -- search --------------------------------------------------------------------------------
@@ -382,19 +275,19 @@ class ChromaStore:
     def chunks(self) -> Iterator[Chunk]:
         """Every chunk with its text and provenance, streamed in pages (for the lexical index)."""
         for collection in self._collections.values():
-            for page in self._pages(collection, ["documents", "metadatas"]):
+            for page in self._calls.pages(collection, ["documents", "metadatas"]):
                 for cid, text, meta in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True):
-                    yield _chunk(cid, text or "", meta)
+                    yield chunk_of(cid, text or "", meta)
 
     def get_chunks(self, chunk_ids: Sequence[ChunkId]) -> dict[ChunkId, Chunk]:
         """The given chunks with text and provenance (missing ids are left out)."""
         out: dict[ChunkId, Chunk] = {}
-        for start in range(0, len(chunk_ids), _BATCH):
-            part = list(chunk_ids[start : start + _BATCH])
+        for start in range(0, len(chunk_ids), BATCH):
+            part = list(chunk_ids[start : start + BATCH])
             for collection in self._collections.values():
-                got = self._call("get", collection.get, ids=part, include=["documents", "metadatas"])
+                got = self._calls("get", collection.get, ids=part, include=["documents", "metadatas"])
                 for cid, text, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True):
-                    out[ChunkId(cid)] = _chunk(cid, text or "", meta)
+                    out[ChunkId(cid)] = chunk_of(cid, text or "", meta)
         return out
 
     def query(self, vector: Sequence[float], k: int, access: Iterable[Access]) -> list[tuple[Chunk, float]]:
@@ -405,7 +298,7 @@ class ChromaStore:
         """
         hits: list[tuple[float, str, Chunk]] = []
         for label in sorted(set(access)):
-            got = self._call(
+            got = self._calls(
                 "query",
                 self._collections[label].query,
                 query_embeddings=[list(vector)],
@@ -413,7 +306,7 @@ class ChromaStore:
                 include=["documents", "metadatas", "distances"],
             )
             hits.extend(
-                (float(dist), cid, _chunk(cid, text or "", meta))
+                (float(dist), cid, chunk_of(cid, text or "", meta))
                 for cid, text, meta, dist in zip(
                     got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True
                 )
@@ -424,10 +317,10 @@ class ChromaStore:
     def vectors(self, chunk_ids: Sequence[ChunkId]) -> dict[ChunkId, list[float]]:
         """Stored vectors of the given chunks (missing ids are left out)."""
         out: dict[ChunkId, list[float]] = {}
-        for start in range(0, len(chunk_ids), _BATCH):
-            part = list(chunk_ids[start : start + _BATCH])
+        for start in range(0, len(chunk_ids), BATCH):
+            part = list(chunk_ids[start : start + BATCH])
             for collection in self._collections.values():
-                got = self._call("get", collection.get, ids=part, include=["embeddings"])
+                got = self._calls("get", collection.get, ids=part, include=["embeddings"])
                 embeddings = got["embeddings"] if got["embeddings"] is not None else []
                 for cid, vec in zip(got["ids"], embeddings, strict=True):
                     out[ChunkId(cid)] = list(map(float, vec))
@@ -436,9 +329,9 @@ class ChromaStore:
     def sentence_vectors(self, chunk_ids: Sequence[ChunkId]) -> dict[ChunkId, dict[int, list[float]]]:
         """Stored sentence vectors of the given chunks, by sentence position (chunks without any are left out)."""
         out: dict[ChunkId, dict[int, list[float]]] = {}
-        for start in range(0, len(chunk_ids), _BATCH):
-            where = _ids_where(chunk_ids[start : start + _BATCH], "chunk_id")
-            for page in self._pages(self._sent, ["embeddings", "metadatas"], where):
+        for start in range(0, len(chunk_ids), BATCH):
+            where = ids_where(chunk_ids[start : start + BATCH], "chunk_id")
+            for page in self._calls.pages(self._sent, ["embeddings", "metadatas"], where):
                 for meta, vec in zip(
                     page["metadatas"] or [], page["embeddings"] if page["embeddings"] is not None else [], strict=True
                 ):
@@ -446,14 +339,14 @@ class ChromaStore:
         return out
 
     def count(self) -> int:
-        return sum(int(self._call("count", c.count)) for c in self._collections.values())
+        return sum(int(self._calls("count", c.count)) for c in self._collections.values())
 
     # -- change detection ----------------------------------------------------------------------
 
     def generation(self) -> str:
         """A token that changes whenever an ingest run changed the store (read fresh, never cached)."""
         self.open()
-        fresh = self._call(
+        fresh = self._calls(
             "get_collection",
             self._client.get_collection,
             self._settings.collection,
@@ -468,4 +361,4 @@ class ChromaStore:
     def bump_generation(self) -> None:
         """Mark the store as changed, so running bots reload their lexical index."""
         base = self._collections[Access.OPENBAAR]
-        self._call("modify", base.modify, metadata=self._base_meta(self._new_generation()))
+        self._calls("modify", base.modify, metadata=self._base_meta(self._new_generation()))

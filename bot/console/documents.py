@@ -149,12 +149,12 @@ async def document_remove(request: web.Request) -> web.StreamResponse:
     console = request.app[CONSOLE]
     services = console.services
     doc_id = DocId(str((await request.post()).get("doc_id", "")))
-    found = {d.info.doc_id: d for d in await _documents(console, _visible(request))}.get(doc_id)
-    if found is None:
+    async with asyncio.timeout(services.settings.store.timeout_s):  # that document's first chunk, not the list
+        info = (await asyncio.to_thread(services.store.document_infos, [doc_id])).get(doc_id)
+    if info is None or info.access not in _visible(request):
         return page(request, "error.html.j2", status=404, error="not_found")
     await asyncio.to_thread(services.store.delete_document, doc_id)
     await asyncio.to_thread(services.store.bump_generation)
-    info = found.info
     event = IngestEvent(
         run_id=uuid.uuid4().hex,
         at=utc(),

