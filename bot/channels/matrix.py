@@ -45,6 +45,8 @@ from nio import (
 )
 from nio.exceptions import LocalProtocolError, SendRetryError
 
+from bot.channels.delivery import delivered
+from bot.channels.lifecycle import ChannelBase, HandlerTasks
 from bot.channels.matrix_events import (
     content_of,
     edit_of,
@@ -58,7 +60,7 @@ from bot.channels.matrix_render import render_content
 from bot.channels.matrix_session import log_in
 from bot.config import MatrixSettings
 from bot.core.backoff import backoff_delays
-from bot.core.messages import ConversationRef, Feedback, IncomingMessage, MessageHandler, Reply, UserId
+from bot.core.messages import Capability, ConversationRef, Feedback, IncomingMessage, MessageHandler, Reply, UserId
 from bot.errors import ChannelError
 
 __all__ = ["KeyValue", "MatrixChannel"]
@@ -87,10 +89,11 @@ def _check(resp: object, what: str) -> None:
         )
 
 
-class MatrixChannel:
+class MatrixChannel(ChannelBase):
     """`Channel` on Matrix. `store_dir` holds the device's crypto store and session; `kv` the sync token."""
 
     name = "matrix"
+    capabilities = frozenset({Capability.THREADS, Capability.DIRECT_CHATS, Capability.PROACTIVE})
 
     def __init__(self, cfg: MatrixSettings, store_dir: Path, kv: KeyValue) -> None:
         if not cfg.homeserver or not cfg.user_id:
@@ -102,7 +105,7 @@ class MatrixChannel:
         self._token_key = f"matrix.next_batch.{cfg.user_id}"
         self._direct_key = f"matrix.direct.{cfg.user_id}"
         self._direct: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = HandlerTasks(self.name)
         self._cutoff_ms = 0  # events older than this are not delivered
         self._since: str | None = None  # the token the next sync starts from
         self._client: AsyncClient | None = None
@@ -165,9 +168,7 @@ class MatrixChannel:
                 await self._retrying("sync", lambda: self._sync(on_message))
         finally:
             self.ready.clear()
-            for task in list(self._tasks):
-                task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self._tasks.cancel_all()
             await self.client.close()
 
     async def _first_sync(self, on_message: MessageHandler) -> None:
@@ -227,7 +228,7 @@ class MatrixChannel:
                     continue
                 msg = self._incoming(room_id, event)
                 if msg is not None:
-                    self._spawn(on_message, msg)
+                    self._tasks.spawn(on_message, msg, self._in_thread)
         if skipped:
             log.info(
                 "matrix: skipped %d events older than matrix.catch_up_max_age (%s)",
@@ -341,7 +342,7 @@ class MatrixChannel:
             return None
         own_name = room.user_name(self._user_id) if room is not None else None
         text, mentioned = strip_mention(body, content, self._user_id, own_name)
-        if not (is_private or mentioned or text.startswith("!")):
+        if not delivered(text, private=is_private, mentioned=mentioned):
             return None
         target = original if edit is not None else event.event_id
         return IncomingMessage(
@@ -370,22 +371,12 @@ class MatrixChannel:
             return None
         return thread_root(content_of(resp.event), msg.edit_of)
 
-    def _spawn(self, on_message: MessageHandler, msg: IncomingMessage) -> None:
-        async def deliver() -> None:
-            nonlocal msg
-            try:
-                if msg.edit_of is not None:
-                    thread = await self._edited_thread(msg)
-                    if thread is None:
-                        return
-                    msg = replace(msg, ref=replace(msg.ref, thread_id=thread))
-                await on_message(msg)
-            except Exception:
-                log.exception("matrix: handler failed for %s", msg.message_id)
-
-        task = asyncio.create_task(deliver(), name=f"matrix:{msg.message_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    async def _in_thread(self, msg: IncomingMessage) -> IncomingMessage | None:
+        """An edit goes to the thread of the message it edits; None drops an edit of another's message."""
+        if msg.edit_of is None:
+            return msg
+        thread = await self._edited_thread(msg)
+        return None if thread is None else replace(msg, ref=replace(msg.ref, thread_id=thread))
 
     async def send(self, to: ConversationRef, reply: Reply, *, txn_id: str | None = None) -> str | None:
         """Post `reply` into `to` (in its thread, if any); returns the event id. Raises `ChannelError`.
@@ -402,7 +393,7 @@ class MatrixChannel:
         assert isinstance(resp, RoomSendResponse)
         return str(resp.event_id)
 
-    async def direct_chat(self, user_id: str) -> str:
+    async def direct_chat(self, user_id: UserId) -> str:
         """The room id of a direct chat with `user_id`: an existing one, else a new one the user is invited to."""
         for room_id in sorted(self._direct):
             room = self.client.rooms.get(room_id)

@@ -18,6 +18,7 @@ from typing import Any
 from microsoft_agents.activity import Activity
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.channels.delivery import delivered
 from bot.core.messages import Action, ConversationRef, Feedback, IncomingMessage, UserId
 
 __all__ = ["CHANNEL", "ActivityShapeError", "check_activity", "is_private", "thread_root", "to_incoming"]
@@ -110,7 +111,7 @@ def to_incoming(activity: Activity, now: datetime) -> IncomingMessage | None:
     raw_text = activity.text or ""
     mentioned = activity.is_recipient_mentioned()
     text = html.unescape(activity.remove_recipient_mention() if mentioned else raw_text).strip()
-    if not private and not submitted and not mentioned and not text.startswith("!"):
+    if not delivered(text, private=private, mentioned=mentioned, submitted=submitted):
         return None
     if not text and not submitted:
         return None

@@ -12,13 +12,15 @@ import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.channels.registry import names
+
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.core.digest_service import DigestService
 
 __all__ = ["register"]
 
-_CHANNELS = ("matrix", "teams")
+_CHANNELS = names()
 
 
 def register(sub: Any) -> None:
@@ -35,7 +37,7 @@ def register(sub: Any) -> None:
         "since its previous digest (or the last day, for a room that is not subscribed).",
     )
     preview.add_argument("--room", required=True, help="Matrix room id or Teams conversation id")
-    preview.add_argument("--channel", choices=_CHANNELS, help="default: the subscription's, else matrix")
+    preview.add_argument("--channel", choices=_CHANNELS, help=f"default: the subscription's, else {_CHANNELS[0]}")
     preview.set_defaults(handler=run_preview)
     send = actions.add_parser(
         "send-now",
@@ -54,7 +56,7 @@ async def _channel_of(digests: DigestService, room: str, channel: str | None) ->
         sub = await digests.subscription(name, room)
         if sub is not None:
             return name, digests.window_start(sub)
-    return channel or "matrix", None
+    return channel or _CHANNELS[0], None
 
 
 async def run_preview(args: argparse.Namespace, settings: Settings) -> int:

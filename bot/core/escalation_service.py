@@ -37,7 +37,17 @@ from bot.core.escalation import (
 )
 from bot.core.escalation_ports import AnswerLookup, CaseNotFound, CaseStore, Outgoing, PrivateChats, StoredDialogue
 from bot.core.intake import Limits, Step, advance, check_form, is_cancel, offer, start, yes_or_no
-from bot.core.messages import Action, Button, Channel, ConversationRef, FormField, FormReply, IncomingMessage, TextReply
+from bot.core.messages import (
+    Action,
+    Button,
+    Capability,
+    Channel,
+    ConversationRef,
+    FormField,
+    FormReply,
+    IncomingMessage,
+    TextReply,
+)
 from bot.core.omo_request import asks_for_omo
 
 __all__ = ["EscalationService"]
@@ -169,7 +179,7 @@ class EscalationService:
         target = ConversationRef(channel, private)
         if private != origin:
             await self._reply(msg.ref, _text("omo_moved_to_private.nl.j2"))
-        if channel == "teams":  # Teams has forms: one card instead of a dialogue
+        if Capability.FORMS in self._channels[channel].capabilities:  # one form instead of a dialogue
             await self._reply(target, self._form(answer_id, origin))
             log.info("omo: intake form sent on %s", channel)
             return

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import NewType, Protocol
 
 from bot.core.models import Answer
@@ -26,6 +27,7 @@ __all__ = [
     "Action",
     "AnswerReply",
     "Button",
+    "Capability",
     "Channel",
     "ConversationRef",
     "Feedback",
@@ -150,17 +152,45 @@ Reply = AnswerReply | TextReply | FormReply
 MessageHandler = Callable[[IncomingMessage], Awaitable[None]]
 
 
-class Channel(Protocol):
-    """A chat platform. `run` delivers messages until cancelled; `send` posts and returns the message id.
+class Capability(StrEnum):
+    """What a channel can do beyond posting text; the core asks for these, never for a channel's name."""
 
-    `txn_id`, when given, is the same for every attempt at sending one message: a platform that knows
-    transaction ids (Matrix) posts a repeat from the same device only once; others ignore it.
+    FORMS = "forms"
+    """`FormReply` fields are shown as inputs and come back as an `Action` (Teams cards)."""
+    BUTTONS = "buttons"
+    """Buttons on a `TextReply` are shown and come back as an `Action`."""
+    DIRECT_CHATS = "direct_chats"
+    """`direct_chat(user)` opens a private chat with a user who never wrote to the bot (Matrix)."""
+    THREADS = "threads"
+    """Replies go into the thread (or reply chain) of the message answered."""
+    PROACTIVE = "proactive"
+    """`send` may post into a known conversation without a message to answer (digests, OMO notices)."""
+
+
+class Channel(Protocol):
+    """A chat platform with a lifecycle: `start` begins delivering messages to the handler, `stop` ends it.
+
+    `send` posts and returns the message id. `txn_id`, when given, is the same for every attempt at
+    sending one message: a platform that knows transaction ids (Matrix) posts a repeat from the same
+    device only once; others ignore it. `direct_chat` is there only with `Capability.DIRECT_CHATS`;
+    elsewhere it raises `ChannelError`. `running` is False before `start`, after `stop`, and once the
+    channel gave up (health checks read it).
     """
 
     name: str
+
+    @property
+    def capabilities(self) -> frozenset[Capability]: ...
+
+    @property
+    def running(self) -> bool: ...
+
+    async def start(self, handler: MessageHandler) -> None: ...
+
+    async def stop(self) -> None: ...
 
     async def send(self, to: ConversationRef, reply: Reply, *, txn_id: str | None = None) -> str | None: ...
 
     async def typing(self, to: ConversationRef, active: bool) -> None: ...
 
-    async def run(self, on_message: MessageHandler) -> None: ...
+    async def direct_chat(self, user_id: UserId) -> str: ...

@@ -13,7 +13,7 @@ from bot.adapters.outbox import OutboxWorker
 from bot.adapters.state import AnswerStore
 from bot.core.escalation import CaseRef, CaseState
 from bot.core.escalation_service import EscalationService
-from bot.core.messages import Action, ConversationRef, FormReply, IncomingMessage, TextReply, UserId
+from bot.core.messages import Action, Capability, ConversationRef, FormReply, IncomingMessage, TextReply, UserId
 from bot.core.ports import AnswerEntry, AnswerId
 from tests.fakes import FakeChannel
 
@@ -32,7 +32,8 @@ class World:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.now = T0
-        self.matrix, self.teams = FakeChannel(name="matrix"), FakeChannel(name="teams")
+        self.matrix = FakeChannel(name="matrix")  # text only: the intake is a dialogue
+        self.teams = FakeChannel(name="teams", capabilities=frozenset({Capability.FORMS, Capability.BUTTONS}))
         self.channels = {"matrix": self.matrix, "teams": self.teams}
         self.store = SqlCaseStore(engine)
         self.service = self.new_service()
