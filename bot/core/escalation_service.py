@@ -41,11 +41,15 @@ from bot.core.messages import (
     Action,
     Button,
     Capability,
+    CaseAction,
+    CaseVerb,
     Channel,
     ConversationRef,
     FormField,
     FormReply,
     IncomingMessage,
+    StartIntake,
+    SubmitIntake,
     TextReply,
 )
 from bot.core.omo_request import asks_for_omo
@@ -54,7 +58,8 @@ __all__ = ["EscalationService"]
 
 log = logging.getLogger(__name__)
 
-TEAM_ACTIONS = {"omo_claim": "pak", "omo_answer": "antwoord", "omo_close": "sluit"}
+TEAM_VERBS = {"pak": CaseVerb.CLAIM, "antwoord": CaseVerb.ANSWER, "sluit": CaseVerb.CLOSE}
+"""The team's text commands (`!omo pak OMO-2026-0001`); card buttons send the same `CaseAction`."""
 
 
 def labels() -> dict[str, Any]:
@@ -128,13 +133,12 @@ class EscalationService:
         return False
 
     async def _action(self, msg: IncomingMessage, action: Action) -> bool:
-        if action.name == "omo":
-            await self._start(msg, answer_id=action.data.get("answer_id") or None)
-        elif action.name == "omo_submit":
-            await self._submit_form(msg, action.data)
-        elif action.name in TEAM_ACTIONS:
-            ref = action.data.get("ref", "")
-            await self._team_command(msg, f"{TEAM_ACTIONS[action.name]} {ref} {action.data.get('text', '')}")
+        if isinstance(action, StartIntake):
+            await self._start(msg, answer_id=action.answer_id)
+        elif isinstance(action, SubmitIntake):
+            await self._submit_form(msg, action)
+        elif isinstance(action, CaseAction):
+            await self._case_action(msg, action)
         else:
             return False
         return True
@@ -150,7 +154,7 @@ class EscalationService:
         answer_id = await self._answers.last_answer_id(ref.channel, ref.conversation_id)
         stored = StoredDialogue(ref.channel, msg.sender, ref.conversation_id, ref.conversation_id, answer_id, offer())
         await self._store.save_dialogue(stored, self._clock())
-        button = Button(labels()["buttons"]["start"], Action("omo", {"answer_id": answer_id or ""}))
+        button = Button(labels()["buttons"]["start"], StartIntake(answer_id))
         text = prompts.render("omo_offer.nl.j2", private=msg.is_private)
         await self._reply(ref, TextReply(text, buttons=(button,)))
         log.info("omo: intake offered on %s", ref.channel)
@@ -202,11 +206,7 @@ class EscalationService:
                 FormField("description", fields["description"], multiline=True, max_length=self._limits.description),
                 FormField("contact", fields["contact"], max_length=self._limits.field),
             ),
-            buttons=(
-                Button(
-                    lab["buttons"]["submit"], Action("omo_submit", {"answer_id": answer_id or "", "origin": origin})
-                ),
-            ),
+            buttons=(Button(lab["buttons"]["submit"], SubmitIntake(answer_id, origin)),),
         )
 
     async def _continue(self, msg: IncomingMessage, stored: StoredDialogue) -> None:
@@ -235,13 +235,12 @@ class EscalationService:
             )
         await self._reply(msg.ref, _text(outcome.template, **{"limit": self._limits.description, **outcome.values}))
 
-    async def _submit_form(self, msg: IncomingMessage, data: Mapping[str, str]) -> None:
-        request, errors = check_form(data, self._limits)
+    async def _submit_form(self, msg: IncomingMessage, form: SubmitIntake) -> None:
+        request, errors = check_form(form.fields, self._limits)
         if request is None:
             await self._reply(msg.ref, _text("omo_error.nl.j2", error="form", errors=errors))
             return
-        origin = data.get("origin") or msg.ref.conversation_id
-        await self._create(msg, request, origin, data.get("answer_id") or None)
+        await self._create(msg, request, form.origin or msg.ref.conversation_id, form.answer_id)
 
     async def _create(
         self, msg: IncomingMessage, request: CaseRequest, origin: str | None, answer_id: str | None
@@ -290,9 +289,7 @@ class EscalationService:
         """The OMO room's notice; on Teams a card with a text field and claim/answer/close buttons."""
         text = prompts.render("omo_notification.nl.j2", labels=labels(), case=case, reminder=reminder)
         lab = labels()
-        buttons = tuple(
-            Button(lab["buttons"][key], Action(f"omo_{key}", {"ref": case.ref})) for key in ("claim", "answer", "close")
-        )
+        buttons = tuple(Button(lab["buttons"][verb], CaseAction(verb, case.ref)) for verb in CaseVerb)
         return FormReply(
             text, (FormField("text", lab["team_text"], multiline=True, max_length=self._max_chars),), buttons
         )
@@ -300,22 +297,30 @@ class EscalationService:
     # -- the team's commands ----------------------------------------------------------------------
 
     async def _team_command(self, msg: IncomingMessage, rest: str) -> None:
+        """`!omo lijst`, or a text command that becomes the `CaseAction` a card button sends."""
         if self._omo.get(msg.ref.channel) != msg.ref.conversation_id:
             await self._reply(msg.ref, _text("omo_error.nl.j2", error="not_omo_room"))
             return
         parts = rest.split(maxsplit=2)
-        verb = parts[0].lower()
-        if verb == "lijst":
+        word = parts[0].lower()
+        verb = TEAM_VERBS.get(word)
+        if word == "lijst":
             await self._reply(msg.ref, _text("omo_team.nl.j2", event="list", cases=await self._store.list_cases()))
-            return
-        if verb not in ("pak", "antwoord", "sluit"):
+        elif verb is None:
             await self._reply(msg.ref, _text("omo_error.nl.j2", error="usage"))
+        else:
+            text = parts[2].strip() if len(parts) > 2 else ""
+            await self._case_action(msg, CaseAction(verb, parts[1] if len(parts) > 1 else "", text))
+
+    async def _case_action(self, msg: IncomingMessage, action: CaseAction) -> None:
+        if self._omo.get(msg.ref.channel) != msg.ref.conversation_id:
+            await self._reply(msg.ref, _text("omo_error.nl.j2", error="not_omo_room"))
             return
-        ref = parse_ref(parts[1]) if len(parts) > 1 else None
+        ref = parse_ref(action.ref)
         if ref is None:
             await self._reply(msg.ref, _text("omo_error.nl.j2", error="bad_ref"))
             return
-        text = parts[2].strip() if len(parts) > 2 else ""
+        text = action.text.strip()
         if len(text) > self._max_chars:
             await self._reply(
                 msg.ref, _text("omo_error.nl.j2", error="too_long", length=len(text), limit=self._max_chars)
@@ -323,9 +328,9 @@ class EscalationService:
             return
         now, name = self._clock(), msg.sender_name
         event: CaseEvent
-        if verb == "pak":
+        if action.verb is CaseVerb.CLAIM:
             event = Claim(msg.sender, name, now)
-        elif verb == "antwoord":
+        elif action.verb is CaseVerb.ANSWER:
             if not text:
                 await self._reply(msg.ref, _text("omo_error.nl.j2", error="empty_text", ref=ref))
                 return

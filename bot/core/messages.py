@@ -25,9 +25,12 @@ from bot.core.models import Answer
 
 __all__ = [
     "Action",
+    "ActionName",
     "AnswerReply",
     "Button",
     "Capability",
+    "CaseAction",
+    "CaseVerb",
     "Channel",
     "ConversationRef",
     "Feedback",
@@ -36,8 +39,12 @@ __all__ = [
     "IncomingMessage",
     "MessageHandler",
     "Reply",
+    "SetDigest",
+    "StartIntake",
+    "SubmitIntake",
     "TextReply",
     "UserId",
+    "parse_action",
 ]
 
 UserId = NewType("UserId", str)
@@ -68,12 +75,111 @@ class Feedback:
     message_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Action:
-    """A button press or form submit from a card: `name` ("omo", "digest", ...) plus the submitted fields."""
+class ActionName(StrEnum):
+    """The wire name of each action, as a card button submits it (and the outbox stores it)."""
 
-    name: str
-    data: Mapping[str, str] = field(default_factory=dict)
+    START_INTAKE = "omo"
+    SUBMIT_INTAKE = "omo_submit"
+    CLAIM_CASE = "omo_claim"
+    ANSWER_CASE = "omo_answer"
+    CLOSE_CASE = "omo_close"
+    DIGEST = "digest"
+
+
+class CaseVerb(StrEnum):
+    """What an OMO team member does with a case; the text commands `pak`, `antwoord`, `sluit` map here."""
+
+    CLAIM = "claim"
+    ANSWER = "answer"
+    CLOSE = "close"
+
+
+@dataclass(frozen=True, slots=True)
+class StartIntake:
+    """Start an OMO intake ("Vraag het OMO"), attaching the answer `answer_id` when given."""
+
+    answer_id: str | None = None
+
+    @property
+    def name(self) -> ActionName:
+        return ActionName.START_INTAKE
+
+    @property
+    def data(self) -> dict[str, str]:
+        return {"answer_id": self.answer_id or ""}
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitIntake:
+    """A submitted intake form: its `fields` (input name to value), the answer and the room it began in."""
+
+    answer_id: str | None = None
+    origin: str | None = None
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> ActionName:
+        return ActionName.SUBMIT_INTAKE
+
+    @property
+    def data(self) -> dict[str, str]:
+        return {**self.fields, "answer_id": self.answer_id or "", "origin": self.origin or ""}
+
+
+@dataclass(frozen=True, slots=True)
+class CaseAction:
+    """An OMO team member's claim, answer or close of case `ref` (`text`: the answer or closing note)."""
+
+    verb: CaseVerb
+    ref: str
+    text: str = ""
+
+    @property
+    def name(self) -> ActionName:
+        return ActionName(f"omo_{self.verb}")
+
+    @property
+    def data(self) -> dict[str, str]:
+        return {"ref": self.ref, "text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
+class SetDigest:
+    """Turn the daily digest of the room on or off."""
+
+    on: bool
+
+    @property
+    def name(self) -> ActionName:
+        return ActionName.DIGEST
+
+    @property
+    def data(self) -> dict[str, str]:
+        return {"digest": "aan" if self.on else "uit"}  # the wire value stored rows already carry
+
+
+Action = StartIntake | SubmitIntake | CaseAction | SetDigest
+"""A button press or form submit. `name` and `data` are its wire form (`parse_action` reads it back)."""
+
+_CASE_VERBS = {ActionName.CLAIM_CASE: CaseVerb.CLAIM, ActionName.ANSWER_CASE: CaseVerb.ANSWER}
+_CASE_VERBS[ActionName.CLOSE_CASE] = CaseVerb.CLOSE
+
+
+def parse_action(name: str, data: Mapping[str, str]) -> Action | None:
+    """The action a card submitted (`name` plus its data and inputs); None for a name or value not known."""
+    try:
+        kind = ActionName(name)
+    except ValueError:
+        return None
+    if kind is ActionName.START_INTAKE:
+        return StartIntake(data.get("answer_id") or None)
+    if kind is ActionName.SUBMIT_INTAKE:
+        fields = {k: v for k, v in data.items() if k not in ("answer_id", "origin")}
+        return SubmitIntake(data.get("answer_id") or None, data.get("origin") or None, fields)
+    if kind is ActionName.DIGEST:
+        turn = data.get("digest", "")
+        return SetDigest(turn == "aan") if turn in ("aan", "uit") else None
+    return CaseAction(_CASE_VERBS[kind], data.get("ref", ""), data.get("text", ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +243,7 @@ class FormField:
 
 @dataclass(frozen=True, slots=True)
 class FormReply:
-    """A form (Teams: an Adaptive Card); each button submits `Action(button.action.name, data + inputs)`.
+    """A form (Teams: an Adaptive Card); each button submits its action's data plus the inputs (`parse_action`).
 
     Channels without forms send `text` alone, so it must name the text commands as well.
     """

@@ -18,7 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapters.state import ConversationStore, KeyValueStore
 from bot.channels.registry import ChannelPlugin
 from bot.config import Settings
-from bot.core.messages import Action, Button, Capability, Channel, ConversationRef, IncomingMessage, TextReply, UserId
+from bot.core.messages import (
+    Button,
+    Capability,
+    Channel,
+    ConversationRef,
+    IncomingMessage,
+    StartIntake,
+    TextReply,
+    UserId,
+)
 from bot.errors import ChannelError
 from tests.bot.channels.contract import Case, Platform, real_cases
 from tests.bot.channels.matrix_harness import eventually
@@ -105,7 +114,7 @@ async def test_capabilities_are_what_the_channel_does(running: Running) -> None:
     chat = await platform.private_chat()
     await platform.say(chat, "hallo")
     await running.next()  # the platform knows the chat now (Teams: its conversation reference)
-    button = Button("Ja", Action("omo"))
+    button = Button("Ja", StartIntake())
     if Capability.PROACTIVE in channel.capabilities:  # no message to answer: posted into the chat
         await channel.send(ConversationRef(channel.name, chat), TextReply("Een melding.", buttons=(button,)))
         text, titles = (await said(running, chat, 1))[-1]
