@@ -31,7 +31,7 @@ from aiohttp import web
 
 from bot.adapters.db import create_engine, migrate
 from bot.adapters.state import ConversationStore
-from bot.app import build_app, teams_channel
+from bot.app import build_app
 from bot.channels.teams import TeamsChannel
 from bot.cli import main as onrust
 from bot.config import TeamsSettings, load_settings
@@ -102,7 +102,7 @@ async def main_real(n: int, data_dir: Path) -> None:
         for q in map(json.loads, (ROOT / "bench" / "questions" / "knowledge.jsonl").read_text("utf-8").splitlines())
         if q["kind"] == "answerable"
     ]
-    runner = web.AppRunner(build_app(settings, channel_factories=[teams_channel]))
+    runner = web.AppRunner(build_app(settings))
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()

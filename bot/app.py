@@ -19,11 +19,10 @@ from bot.adapters.cases import SqlCaseStore
 from bot.adapters.conversation_stores import ChromaSources, StateMessageClaims
 from bot.adapters.db import is_unreachable, ping
 from bot.adapters.digest_store import CaseDigestSource, DigestStore
-from bot.adapters.escalation_support import DirectChatOpener, SqlAnswerLookup, StatePrivateChats
+from bot.adapters.escalation_support import SqlAnswerLookup, StatePrivateChats
 from bot.adapters.outbox import OutboxWorker
 from bot.adapters.scheduler import Scheduler
-from bot.channels.matrix import MatrixChannel
-from bot.channels.teams import TeamsChannel, teams_routes
+from bot.channels.registry import PLUGINS, ChannelPlugin, omo_rooms
 from bot.config import Settings
 from bot.console import console_app
 from bot.core.answering import Answerer
@@ -38,25 +37,18 @@ from bot.services import Services, build_answerer, open_services
 
 __all__ = [
     "CHANNELS",
-    "CHANNEL_FACTORIES",
     "CONVERSATION",
     "ESCALATION",
     "OUTBOX",
     "SCHEDULER",
     "SERVICES",
-    "ChannelFactory",
     "build_app",
     "build_digests",
     "build_escalation",
-    "matrix_channel",
-    "omo_rooms",
 ]
 
 log = logging.getLogger(__name__)
 
-
-ChannelFactory = Callable[["Services"], Channel | None]
-"""Builds one channel from the services, or returns None when that channel is not configured."""
 
 SERVICES = web.AppKey("services", Services)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
@@ -64,27 +56,6 @@ OUTBOX = web.AppKey("outbox", OutboxWorker)
 CONVERSATION = web.AppKey("conversation", Conversation)
 CHANNELS = web.AppKey("channels", dict[str, Channel])
 ESCALATION = web.AppKey("escalation", EscalationService)
-_CHANNEL_TASKS = web.AppKey("channel_tasks", dict[str, "asyncio.Task[None]"])
-
-
-def matrix_channel(services: Services) -> Channel | None:
-    """The Matrix channel if `matrix.homeserver` is set; its device and crypto store live in `<data_dir>/matrix`."""
-    cfg = services.settings.matrix
-    if not cfg.homeserver:
-        return None
-    return MatrixChannel(cfg, services.settings.data_dir / "matrix", services.kv)
-
-
-def teams_channel(services: Services) -> Channel | None:
-    """The Teams channel if `teams.enabled`; its `POST /api/messages` route is added by `build_app`."""
-    cfg = services.settings.teams
-    return TeamsChannel(cfg, services.conversations) if cfg.enabled else None
-
-
-def omo_rooms(settings: Settings) -> dict[str, str]:
-    """The OMO team's own conversation per channel (`matrix.omo_room`, `teams.omo_conversation_id`), where set."""
-    rooms = {"matrix": settings.matrix.omo_room, "teams": settings.teams.omo_conversation_id}
-    return {channel: room for channel, room in rooms.items() if room}
 
 
 def build_digests(
@@ -115,7 +86,6 @@ def build_escalation(services: Services, channels: dict[str, Channel], poke: Cal
     """OMO intake and case handling over the state database; `poke` wakes the outbox after a change."""
     settings = services.settings
     cfg = settings.escalation
-    openers = {n: c for n, c in channels.items() if isinstance(c, MatrixChannel)}
 
     async def titles(doc_ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
         async with asyncio.timeout(settings.store.timeout_s):
@@ -125,7 +95,7 @@ def build_escalation(services: Services, channels: dict[str, Channel], poke: Cal
     return EscalationService(
         SqlCaseStore(services.engine),
         SqlAnswerLookup(services.engine, titles),
-        StatePrivateChats(services.conversations, dict[str, DirectChatOpener](openers)),
+        StatePrivateChats(services.conversations, channels),
         channels,
         {name: conv for name, conv in omo_rooms(settings).items() if name in channels},
         poke=poke,
@@ -135,35 +105,22 @@ def build_escalation(services: Services, channels: dict[str, Channel], poke: Cal
     )
 
 
-CHANNEL_FACTORIES: list[ChannelFactory] = [matrix_channel, teams_channel]
-"""Every channel `onrust serve` can run; a channel adds its factory here (Teams also adds its routes)."""
-
-
-async def _run_channel(channel: Channel, conversation: Conversation) -> None:
-    try:
-        await channel.run(conversation.handle)
-    except Exception:
-        log.exception("channel %s stopped", channel.name)
-        raise
-
-
 def build_app(
     settings: Settings,
     *,
-    channel_factories: Sequence[ChannelFactory] | None = None,
+    plugins: Sequence[ChannelPlugin] = PLUGINS,
     answerer_factory: Callable[[Services], Answerer] = build_answerer,
 ) -> web.Application:
     """The server of `onrust serve`: every configured channel delivering to one `Conversation`,
     `GET /healthz` (liveness) and `GET /readyz` (readiness). Services open and channels start with the
     app (`cleanup_ctx`) and stop with it.
     """
-    factories = list(CHANNEL_FACTORIES if channel_factories is None else channel_factories)
     app = web.Application()
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         async with open_services(settings) as services:
             answerer = await asyncio.to_thread(answerer_factory, services)  # loads models: off the loop
-            channels = {c.name: c for c in (f(services) for f in factories) if c is not None}
+            channels = {c.name: c for c in (p.build(services) for p in plugins) if c is not None}
             esc = settings.escalation
             outbox = OutboxWorker(
                 services.engine,
@@ -195,11 +152,8 @@ def build_app(
             app[CONVERSATION] = conversation
             app[CHANNELS] = channels
             app[ESCALATION] = escalation
-            tasks = {
-                name: asyncio.create_task(_run_channel(c, conversation), name=f"channel:{name}")
-                for name, c in channels.items()
-            }
-            app[_CHANNEL_TASKS] = tasks
+            for channel in channels.values():
+                await channel.start(conversation.handle)
             scheduler = Scheduler(ZoneInfo(settings.digest.timezone))
             if digests is not None:  # runs at start too: a digest missed while the bot was down goes out now
                 scheduler.every("digest", settings.digest.check_interval_s, digests.tick)
@@ -228,27 +182,26 @@ def build_app(
                 await scheduler.stop()
                 outbox_task.cancel()
                 await asyncio.gather(outbox_task, return_exceptions=True)
-                for task in tasks.values():
-                    task.cancel()
-                await asyncio.gather(*tasks.values(), return_exceptions=True)
+                await asyncio.gather(*(c.stop() for c in channels.values()))
 
     app.cleanup_ctx.append(lifecycle)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
-    if settings.teams.enabled and teams_channel in factories:
+    for plugin in plugins:
         # Routes must exist before the app starts; the channel itself is created in `lifecycle`.
-        def current_teams() -> TeamsChannel | None:
-            found = app.get(CHANNELS, {}).get("teams")
-            return found if isinstance(found, TeamsChannel) else None
-
-        app.add_subapp("/api", teams_routes(settings.teams, current_teams))
+        for prefix, routes in plugin.routes(settings, _lookup(app, plugin.name)).items():
+            app.add_subapp(prefix, routes)
     if settings.console.enabled:
         app.add_subapp("/console", console_app(settings.console, lambda: app[SERVICES], lambda: app[ESCALATION]))
     return app
 
 
+def _lookup(app: web.Application, name: str) -> Callable[[], Channel | None]:
+    return lambda: app.get(CHANNELS, {}).get(name)
+
+
 def _channel_states(app: web.Application) -> dict[str, str]:
-    return {name: "stopped" if task.done() else "running" for name, task in app[_CHANNEL_TASKS].items()}
+    return {name: "running" if c.running else "stopped" for name, c in app[CHANNELS].items()}
 
 
 async def _healthz(request: web.Request) -> web.Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -10,8 +11,10 @@ from datetime import datetime
 import numpy as np
 
 from bot.adapters.embeddings import NamedEmbeddings
+from bot.channels.lifecycle import ChannelBase
+from bot.channels.registry import ChannelDeps, ChannelPlugin
 from bot.core.answering import PUBLIC
-from bot.core.messages import ConversationRef, MessageHandler, Reply
+from bot.core.messages import Capability, Channel, ConversationRef, MessageHandler, Reply
 from bot.core.models import (
     Access,
     Answer,
@@ -122,10 +125,14 @@ class FakeAnswerer:
 
 
 @dataclass
-class FakeChannel:
-    """A channel that records what the core sends; message ids are `m1`, `m2`, ..."""
+class FakeChannel(ChannelBase):
+    """A channel that records what the core sends; message ids are `m1`, `m2`, ...
+
+    It delivers nothing by itself (call the handler directly); `start` runs `run`, which waits.
+    """
 
     name: str = "fake"
+    capabilities: frozenset[Capability] = frozenset()
     sent: list[tuple[ConversationRef, Reply]] = field(default_factory=list)
     typing_calls: list[tuple[ConversationRef, bool]] = field(default_factory=list)
     fail_sends: int = 0
@@ -143,7 +150,12 @@ class FakeChannel:
         self.typing_calls.append((to, active))
 
     async def run(self, on_message: MessageHandler) -> None:
-        raise NotImplementedError("FakeChannel does not deliver messages; call the handler directly")
+        await asyncio.Event().wait()
+
+
+def plugin(build: Callable[[ChannelDeps], Channel | None], name: str = "fake") -> ChannelPlugin:
+    """A registry entry for a test channel: `build_app(settings, plugins=[plugin(...)])`."""
+    return ChannelPlugin(name, build)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.chroma import ChromaStore
 from bot.adapters.tables import handled_messages
-from bot.core.messages import Action, ConversationRef, Feedback, IncomingMessage, UserId
+from bot.core.messages import ConversationRef, Feedback, IncomingMessage, UserId, parse_action
 from bot.core.ports import SourceInfo
 
 __all__ = ["ChromaSources", "StateMessageClaims"]
@@ -70,7 +70,7 @@ def _decode(raw: dict[str, Any]) -> IncomingMessage:
         sent_at=datetime.fromisoformat(raw["sent_at"]),
         sender_name=raw.get("sender_name"),
         feedback=None if feedback is None else Feedback(**feedback),
-        action=None if action is None else Action(action["name"], dict(action["data"])),
+        action=None if action is None else parse_action(action["name"], dict(action["data"])),
     )
 
 

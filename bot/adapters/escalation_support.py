@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -11,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapters.state import ConversationStore
 from bot.adapters.tables import answers
 from bot.core.escalation import Attachment
+from bot.core.messages import Capability, Channel, UserId
 
-__all__ = ["DirectChatOpener", "SqlAnswerLookup", "StatePrivateChats"]
+__all__ = ["SqlAnswerLookup", "StatePrivateChats"]
 
 TitleResolver = Callable[[Sequence[str]], Awaitable[Mapping[str, tuple[str, str | None]]]]
 """Maps document ids to (title, url); ids it does not know are shown as themselves."""
@@ -52,22 +52,16 @@ class SqlAnswerLookup:
         return Attachment(question=row[0], answer=row[1], sources=sources)
 
 
-class DirectChatOpener(Protocol):
-    """A channel that can open a direct chat with a user (Matrix)."""
-
-    async def direct_chat(self, user_id: str) -> str: ...
-
-
 class StatePrivateChats:
     """`PrivateChats`: a channel's own direct chat if it can open one, else the newest stored private conversation."""
 
-    def __init__(self, conversations: ConversationStore, openers: Mapping[str, DirectChatOpener]) -> None:
+    def __init__(self, conversations: ConversationStore, channels: Mapping[str, Channel]) -> None:
         self._conversations = conversations
-        self._openers = openers
+        self._channels = channels
 
     async def private_chat(self, channel: str, user_id: str) -> str | None:
-        opener = self._openers.get(channel)
-        if opener is not None:
-            return await opener.direct_chat(user_id)
+        found = self._channels.get(channel)
+        if found is not None and Capability.DIRECT_CHATS in found.capabilities:
+            return await found.direct_chat(UserId(user_id))
         record = await self._conversations.private_for(channel, user_id)
         return None if record is None else record.conversation_id

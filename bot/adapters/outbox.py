@@ -53,7 +53,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot import prompts
 from bot.adapters.tables import outbox
 from bot.core.clock import Clock, utc
-from bot.core.messages import Action, Button, Channel, ConversationRef, FormField, FormReply, TextReply
+from bot.core.messages import Button, Channel, ConversationRef, FormField, FormReply, TextReply, parse_action
 from bot.errors import ChannelError
 
 __all__ = [
@@ -81,7 +81,10 @@ def _button(button: Button) -> dict[str, Any]:
 
 
 def _unbutton(raw: Mapping[str, Any]) -> Button:
-    return Button(title=str(raw["title"]), action=Action(str(raw["action"]), dict(raw.get("data") or {})))
+    action = parse_action(str(raw["action"]), dict(raw.get("data") or {}))
+    if action is None:
+        raise ValueError(f"outbox row has a button with unknown action {raw['action']!r}")
+    return Button(title=str(raw["title"]), action=action)
 
 
 def encode_reply(reply: QueuedReply) -> dict[str, Any]:

@@ -46,6 +46,8 @@ from nio import (
 )
 from nio.exceptions import LocalProtocolError, SendRetryError
 
+from bot.channels.delivery import delivered
+from bot.channels.lifecycle import ChannelBase, HandlerTasks
 from bot.channels.matrix_events import (
     content_of,
     edit_of,
@@ -59,7 +61,7 @@ from bot.channels.matrix_render import render_content
 from bot.channels.matrix_session import log_in
 from bot.config import MatrixSettings
 from bot.core.backoff import backoff_delays
-from bot.core.messages import ConversationRef, Feedback, IncomingMessage, MessageHandler, Reply, UserId
+from bot.core.messages import Capability, ConversationRef, Feedback, IncomingMessage, MessageHandler, Reply, UserId
 from bot.errors import ChannelError
 
 __all__ = ["KeyValue", "MatrixChannel"]
@@ -88,10 +90,11 @@ def _check(resp: object, what: str) -> None:
         )
 
 
-class MatrixChannel:
+class MatrixChannel(ChannelBase):
     """`Channel` on Matrix. `store_dir` holds the device's crypto store and session; `kv` the sync token."""
 
     name = "matrix"
+    capabilities = frozenset({Capability.THREADS, Capability.DIRECT_CHATS, Capability.PROACTIVE})
 
     def __init__(self, cfg: MatrixSettings, store_dir: Path, kv: KeyValue) -> None:
         if not cfg.homeserver or not cfg.user_id:
@@ -103,7 +106,7 @@ class MatrixChannel:
         self._token_key = f"matrix.next_batch.{cfg.user_id}"
         self._direct_key = f"matrix.direct.{cfg.user_id}"
         self._direct: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = HandlerTasks(self.name)
         self._cutoff_ms = 0  # events older than this are not delivered
         self._since: str | None = None  # the token the next sync starts from
         self._unfinished: list[tuple[str, set[asyncio.Task[None]]]] = []  # (token before a batch, its handlers)
@@ -168,9 +171,7 @@ class MatrixChannel:
                 await self._retrying("sync", lambda: self._sync(on_message))
         finally:
             self.ready.clear()
-            for task in list(self._tasks):
-                task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self._tasks.cancel_all()
             await self.client.close()
 
     async def _first_sync(self, on_message: MessageHandler) -> None:
@@ -248,7 +249,7 @@ class MatrixChannel:
                     continue
                 msg = self._incoming(room_id, event)
                 if msg is not None:
-                    handlers.append(self._spawn(on_message, msg))
+                    handlers.append(self._tasks.spawn(on_message, msg, self._in_thread, self._handler_done))
         if skipped:
             log.info(
                 "matrix: skipped %d events older than matrix.catch_up_max_age (%s)",
@@ -363,7 +364,7 @@ class MatrixChannel:
             return None
         own_name = room.user_name(self._user_id) if room is not None else None
         text, mentioned = strip_mention(body, content, self._user_id, own_name)
-        if not (is_private or mentioned or text.startswith("!")):
+        if not delivered(text, private=is_private, mentioned=mentioned):
             return None
         target = original if edit is not None else event.event_id
         return IncomingMessage(
@@ -392,27 +393,19 @@ class MatrixChannel:
             return None
         return thread_root(content_of(resp.event), msg.edit_of)
 
-    def _spawn(self, on_message: MessageHandler, msg: IncomingMessage) -> asyncio.Task[None]:
-        async def deliver() -> None:
-            nonlocal msg
-            try:
-                if msg.edit_of is not None:
-                    thread = await self._edited_thread(msg)
-                    if thread is None:
-                        return
-                    msg = replace(msg, ref=replace(msg.ref, thread_id=thread))
-                await on_message(msg)
-            except Exception:
-                log.exception("matrix: handler failed for %s", msg.message_id)
-            try:
-                await self._store_progress(finished=asyncio.current_task())
-            except Exception as exc:  # the next sync stores it
-                log.warning("matrix: could not store the sync token: %s", type(exc).__name__)
+    async def _in_thread(self, msg: IncomingMessage) -> IncomingMessage | None:
+        """An edit goes to the thread of the message it edits; None drops an edit of another's message."""
+        if msg.edit_of is None:
+            return msg
+        thread = await self._edited_thread(msg)
+        return None if thread is None else replace(msg, ref=replace(msg.ref, thread_id=thread))
 
-        task = asyncio.create_task(deliver(), name=f"matrix:{msg.message_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+    async def _handler_done(self) -> None:
+        """A handler finished: the stored sync token may move past its batch now."""
+        try:
+            await self._store_progress(finished=asyncio.current_task())
+        except Exception as exc:  # the next sync stores it
+            log.warning("matrix: could not store the sync token: %s", type(exc).__name__)
 
     async def send(self, to: ConversationRef, reply: Reply, *, txn_id: str | None = None) -> str | None:
         """Post `reply` into `to` (in its thread, if any); returns the event id. Raises `ChannelError`.
@@ -429,7 +422,7 @@ class MatrixChannel:
         assert isinstance(resp, RoomSendResponse)
         return str(resp.event_id)
 
-    async def direct_chat(self, user_id: str) -> str:
+    async def direct_chat(self, user_id: UserId) -> str:
         """The room id of a direct chat with `user_id`: an existing one, else a new one the user is invited to."""
         for room_id in sorted(self._direct):
             room = self.client.rooms.get(room_id)

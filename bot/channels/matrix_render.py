@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import prompts
+from bot.channels.sources import source_values
 from bot.core.messages import AnswerReply, ConversationRef, Reply, TextReply
 from bot.core.models import Answer
 
@@ -24,24 +25,9 @@ def _relation(to: ConversationRef) -> dict[str, Any] | None:
     return None
 
 
-def _safe_url(url: str | None) -> str | None:
-    return url if url and url.lower().startswith(("https://", "http://")) else None
-
-
 def _html(answer: Answer, note: str | None) -> str:
     paragraphs = [p.splitlines() for p in answer.text.split("\n\n") if p.strip()]
-    sources = [
-        {
-            "ref": c.ref,
-            "title": c.passage.doc.title,
-            "url": _safe_url(c.passage.doc.url),
-            "section": c.passage.chunk.section,
-            "page": c.passage.chunk.page,
-            "version": c.passage.doc.version,
-        }
-        for c in answer.citations
-    ]
-    return prompts.render("matrix_answer.html.j2", paragraphs=paragraphs, sources=sources, note=note)
+    return prompts.render("matrix_answer.html.j2", paragraphs=paragraphs, sources=source_values(answer), note=note)
 
 
 def render_content(to: ConversationRef, reply: Reply) -> dict[str, Any]:

@@ -41,12 +41,13 @@ from microsoft_agents.hosting.core.authorization.jwt.jwt_token_validator import 
 from pydantic import ValidationError
 
 from bot.adapters.state import ConversationRecord, ConversationStore
+from bot.channels.lifecycle import ChannelBase, HandlerTasks
 from bot.channels.teams_cards import reply_activity, typing_activity
 from bot.channels.teams_inbound import CHANNEL, ActivityShapeError, check_activity, is_private, to_incoming
 from bot.channels.teams_keys import SigningKeys, install
 from bot.config import TeamsSettings
 from bot.core.clock import Clock, utc
-from bot.core.messages import ConversationRef, IncomingMessage, MessageHandler, Reply
+from bot.core.messages import Capability, Channel, ConversationRef, MessageHandler, Reply
 from bot.errors import ChannelError, StoreError
 
 __all__ = ["MESSAGES_PATH", "TeamsChannel", "auth_configuration", "teams_routes"]
@@ -94,7 +95,7 @@ async def _auth_failures_are_401(request: web.Request, handler: Callable[..., An
     return response
 
 
-def teams_routes(settings: TeamsSettings, channel: Callable[[], TeamsChannel | None]) -> web.Application:
+def teams_routes(settings: TeamsSettings, channel: Callable[[], Channel | None]) -> web.Application:
     """A sub-application with `POST /messages` behind the SDK's JWT middleware, to mount at `/api`.
 
     `channel` is looked up per request, so the routes can be added when the app is built and the
@@ -109,7 +110,7 @@ def teams_routes(settings: TeamsSettings, channel: Callable[[], TeamsChannel | N
 
     async def post(request: web.Request) -> web.StreamResponse:
         current = channel()
-        if current is None:
+        if not isinstance(current, TeamsChannel):
             return web.json_response({"error": "the Teams channel is not running yet"}, status=503)
         return await current.handle_post(request)
 
@@ -127,10 +128,11 @@ class TeamsAgent:
         await self._channel.on_activity(context.activity)
 
 
-class TeamsChannel:
+class TeamsChannel(ChannelBase):
     """The Teams adapter behind the `Channel` protocol (see the module docstring for the request path)."""
 
     name = CHANNEL
+    capabilities = frozenset({Capability.FORMS, Capability.BUTTONS, Capability.THREADS, Capability.PROACTIVE})
 
     def __init__(
         self,
@@ -150,7 +152,7 @@ class TeamsChannel:
         self._references: dict[str, ConversationReference] = {}  # newest reference per conversation
         self._saved: dict[str, ConversationReference] = {}  # what this instance wrote to the store
         self._handler: MessageHandler | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = HandlerTasks(self.name)
 
     @property
     def anonymous(self) -> bool:
@@ -193,15 +195,7 @@ class TeamsChannel:
         message = to_incoming(activity, self._clock())
         if message is None or self._handler is None:
             return
-        task = asyncio.create_task(self._dispatch(self._handler, message), name=f"teams:{message.message_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _dispatch(self, handler: MessageHandler, message: IncomingMessage) -> None:
-        try:
-            await handler(message)
-        except Exception:  # dispatcher boundary: one failing message must not take the channel down
-            log.exception("teams: handling message %s failed", message.message_id)
+        self._tasks.spawn(self._handler, message)
 
     async def _remember(self, activity: Activity) -> None:
         reference = activity.get_conversation_reference()
@@ -242,10 +236,7 @@ class TeamsChannel:
             await asyncio.Event().wait()
         finally:
             self._handler = None
-            tasks = list(self._tasks)
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await self._tasks.cancel_all()
 
     async def send(self, to: ConversationRef, reply: Reply, *, txn_id: str | None = None) -> str | None:
         """Post a reply (a card for an answer); returns the Teams activity id. Raises `ChannelError`."""

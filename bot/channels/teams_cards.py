@@ -15,8 +15,8 @@ from typing import Any
 from microsoft_agents.activity import Activity, ActivityTypes, Attachment
 
 from bot import prompts
+from bot.channels.sources import http_url, source_values
 from bot.core.messages import AnswerReply, Button, FormReply, Reply, TextReply
-from bot.core.models import Answer
 
 __all__ = ["ADAPTIVE_CARD", "answer_card", "form_card", "reply_activity", "text_card", "typing_activity"]
 
@@ -30,26 +30,10 @@ def _md(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-def _safe_url(url: str | None) -> str | None:
+def _card_url(url: str | None) -> str | None:
     """Only http(s) links go on a card; parentheses and spaces are percent-encoded for markdown."""
-    if not url or not url.lower().startswith(("http://", "https://")):
-        return None
-    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
-
-
-def _sources(answer: Answer) -> list[dict[str, Any]]:
-    """One entry per citation, in marker order; a passage cited twice is listed once per marker."""
-    return [
-        {
-            "ref": c.ref,
-            "title": _md(c.passage.doc.title),
-            "url": _safe_url(c.passage.doc.url),
-            "section": _md(c.passage.chunk.section) if c.passage.chunk.section else None,
-            "page": c.passage.chunk.page,
-            "version": c.passage.doc.version,
-        }
-        for c in sorted(answer.citations, key=lambda c: c.ref)
-    ]
+    safe = http_url(url)
+    return None if safe is None else safe.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
 
 
 def answer_card(reply: AnswerReply) -> dict[str, Any]:
@@ -57,7 +41,7 @@ def answer_card(reply: AnswerReply) -> dict[str, Any]:
     rendered = prompts.render(
         "teams_answer_card.json.j2",
         text=reply.answer.text,
-        sources=_sources(reply.answer),
+        sources=source_values(reply.answer, escape=_md, link=_card_url),
         answer_id=reply.answer_id,
     )
     card: dict[str, Any] = json.loads(rendered)

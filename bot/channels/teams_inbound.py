@@ -18,7 +18,8 @@ from typing import Any
 from microsoft_agents.activity import Activity
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.core.messages import Action, ConversationRef, Feedback, IncomingMessage, UserId
+from bot.channels.delivery import delivered
+from bot.core.messages import Action, ConversationRef, Feedback, IncomingMessage, UserId, parse_action
 
 __all__ = ["CHANNEL", "ActivityShapeError", "check_activity", "is_private", "thread_root", "to_incoming"]
 
@@ -77,7 +78,7 @@ def thread_root(conversation_id: str) -> str | None:
 
 
 def _card_submit(value: object) -> tuple[Feedback | None, Action | None]:
-    """Map an Action.Submit `value` (card inputs merged with its `data`) to feedback or an action."""
+    """Map an Action.Submit `value` (card inputs merged with its `data`) to feedback or a typed action."""
     if not isinstance(value, Mapping):
         return None, None
     name = value.get("action")
@@ -93,7 +94,7 @@ def _card_submit(value: object) -> tuple[Feedback | None, Action | None]:
             return None, None
         return Feedback(positive=positive, answer_id=answer_id), None
     data = {str(k): str(v) for k, v in value.items() if k != "action" and isinstance(v, str | int | float | bool)}
-    return None, Action(name=name, data=data)
+    return None, parse_action(name, data)
 
 
 def to_incoming(activity: Activity, now: datetime) -> IncomingMessage | None:
@@ -110,7 +111,7 @@ def to_incoming(activity: Activity, now: datetime) -> IncomingMessage | None:
     raw_text = activity.text or ""
     mentioned = activity.is_recipient_mentioned()
     text = html.unescape(activity.remove_recipient_mention() if mentioned else raw_text).strip()
-    if not private and not submitted and not mentioned and not text.startswith("!"):
+    if not delivered(text, private=private, mentioned=mentioned, submitted=submitted):
         return None
     if not text and not submitted:
         return None

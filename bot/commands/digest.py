@@ -18,8 +18,6 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-_CHANNELS = ("matrix", "teams")
-
 
 def register(sub: Any) -> None:
     digest = sub.add_parser(
@@ -35,7 +33,7 @@ def register(sub: Any) -> None:
         "since its previous digest (or the last day, for a room that is not subscribed).",
     )
     preview.add_argument("--room", required=True, help="Matrix room id or Teams conversation id")
-    preview.add_argument("--channel", choices=_CHANNELS, help="default: the subscription's, else matrix")
+    preview.add_argument("--channel", help="a registered channel name; default: the subscription's")
     preview.set_defaults(handler=run_preview)
     send = actions.add_parser(
         "send-now",
@@ -44,20 +42,34 @@ def register(sub: Any) -> None:
         "as the day's digest, so the scheduled one is not sent again today.",
     )
     send.add_argument("--room", help="only this subscribed room (default: every subscribed room)")
-    send.add_argument("--channel", choices=_CHANNELS, help="only subscriptions on this channel")
+    send.add_argument("--channel", help="only subscriptions on this registered channel")
     send.set_defaults(handler=run_send_now)
 
 
 async def _channel_of(digests: DigestService, room: str, channel: str | None) -> tuple[str, datetime | None]:
     """The channel of `room` and the start of its next digest's window (None: not subscribed)."""
-    for name in [channel] if channel else _CHANNELS:
+    from bot.channels.registry import names  # not at the top: `onrust --help` loads no channel module
+
+    for name in [channel] if channel else names():
         sub = await digests.subscription(name, room)
         if sub is not None:
             return name, digests.window_start(sub)
-    return channel or "matrix", None
+    return channel or names()[0], None
+
+
+def _unknown_channel(channel: str | None) -> bool:
+    """True (after saying so) when `channel` is given but not registered."""
+    from bot.channels.registry import names
+
+    if channel is None or channel in names():
+        return False
+    print(f"onrust: unknown channel {channel!r}; registered: {', '.join(names())}", file=sys.stderr)
+    return True
 
 
 async def run_preview(args: argparse.Namespace, settings: Settings) -> int:
+    if _unknown_channel(args.channel):
+        return 2
     # Imported here, not at the top: `onrust --help` reads this module, and `bot.app` loads every chat SDK.
     from bot.app import build_digests
     from bot.core.clock import utc
@@ -83,6 +95,8 @@ async def run_preview(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def run_send_now(args: argparse.Namespace, settings: Settings) -> int:
+    if _unknown_channel(args.channel):
+        return 2
     from bot.app import build_digests
     from bot.services import open_services
 

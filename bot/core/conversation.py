@@ -24,7 +24,7 @@ from bot import prompts
 from bot.core.answering import EVERYONE, PUBLIC, Answerer
 from bot.core.clock import Clock, utc
 from bot.core.digest_service import DigestService
-from bot.core.messages import AnswerReply, Channel, ConversationRef, IncomingMessage, TextReply
+from bot.core.messages import AnswerReply, Channel, ConversationRef, IncomingMessage, SetDigest, TextReply
 from bot.core.outage import OutageRetry
 from bot.core.ports import AnswerEntry, AnswerId, AnswerLog, ConversationLog, MessageClaims, Sources
 from bot.errors import ChannelError, StoreError
@@ -176,12 +176,14 @@ class Conversation:
             return
         if msg.action is not None:
             action = msg.action
-            if action.name == "digest" and digests is not None:
+            if isinstance(action, SetDigest) and digests is not None:
                 await self._send(msg.ref, await retry(lambda: digests.action(msg.ref, action)))
-            elif action.name in _OPTIONAL:
-                await self._say(msg.ref, "not_available.nl.j2", feature=_OPTIONAL[action.name])
             else:
-                log.warning("unknown action %r ignored", action.name)
+                await self._say(
+                    msg.ref,
+                    "not_available.nl.j2",
+                    feature=_OPTIONAL["digest" if isinstance(action, SetDigest) else "omo"],
+                )
             return
         text = msg.text.strip()
         if len(text) > self._max_chars:

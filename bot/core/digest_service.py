@@ -29,7 +29,7 @@ from bot.core.digest import (
     parse_time,
 )
 from bot.core.digest_text import render_digest, scrub
-from bot.core.messages import Action, Button, ConversationRef, TextReply
+from bot.core.messages import Button, ConversationRef, SetDigest, TextReply
 from bot.core.models import IngestEvent
 
 __all__ = [
@@ -234,9 +234,9 @@ class DigestService:
             return self._reply(None, "digest_unsubscribed.nl.j2", was_on=was)
         return TextReply(prompts.render("digest_usage.nl.j2", default=self.policy.time))
 
-    async def action(self, ref: ConversationRef, action: Action) -> TextReply:
-        """A card button: `Action("digest", {"digest": "aan" | "uit"})`."""
-        return await self.command(ref, action.data.get("digest", ""))
+    async def action(self, ref: ConversationRef, action: SetDigest) -> TextReply:
+        """A card button: the digest on or off, as `!digest aan` or `!digest uit`."""
+        return await self.command(ref, "aan" if action.on else "uit")
 
     def _reply(self, sub: Subscription | None, template: str, **extra: object) -> TextReply:
         text = prompts.render(
@@ -248,4 +248,4 @@ class DigestService:
         )
         turn = "uit" if sub is not None else "aan"
         title = prompts.render("digest_button.nl.j2", turn=turn)
-        return TextReply(text, buttons=(Button(title=title, action=Action("digest", {"digest": turn})),))
+        return TextReply(text, buttons=(Button(title=title, action=SetDigest(turn == "aan")),))

@@ -1,4 +1,5 @@
-"""OMO escalation, orchestrated: intake (Matrix dialogue, Teams form), case creation, the team's commands.
+"""OMO escalation, routed: each message goes to the intake flow (`omo_intake`) or the team's commands
+(`omo_commands`); notices and reminders are `omo_notices`.
 
 `EscalationService.handle(msg)` returns True when the message was about the OMO (an `!omo` command,
 an `omo*` card action, a request in words such as "ik wil graag hulp van het OMO", which is first
@@ -10,51 +11,28 @@ in a shared room, that room hears the reference alone. Logs name references and 
 
 from __future__ import annotations
 
-import json
-import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import Any
 
-from bot import prompts
 from bot.core.clock import Clock, utc
-from bot.core.escalation import (
-    KINDS,
-    URGENCIES,
-    Answer,
-    Attachment,
-    Case,
-    CaseEvent,
-    CaseRef,
-    CaseRequest,
-    Claim,
-    Close,
-    Remind,
-    Requester,
-    TransitionError,
-    event_name,
-    parse_ref,
+from bot.core.escalation import Case, CaseEvent, CaseRef
+from bot.core.escalation_ports import AnswerLookup, CaseStore, PrivateChats
+from bot.core.intake import Limits, Step, is_cancel, yes_or_no
+from bot.core.messages import (
+    Action,
+    CaseAction,
+    Channel,
+    ConversationRef,
+    IncomingMessage,
+    StartIntake,
+    SubmitIntake,
 )
-from bot.core.escalation_ports import AnswerLookup, CaseNotFound, CaseStore, Outgoing, PrivateChats, StoredDialogue
-from bot.core.intake import Limits, Step, advance, check_form, is_cancel, offer, start, yes_or_no
-from bot.core.messages import Action, Button, Channel, ConversationRef, FormField, FormReply, IncomingMessage, TextReply
+from bot.core.omo_commands import TeamCommands
+from bot.core.omo_intake import IntakeFlow
+from bot.core.omo_notices import OmoContext, Reminders
 from bot.core.omo_request import asks_for_omo
 
 __all__ = ["EscalationService"]
-
-log = logging.getLogger(__name__)
-
-TEAM_ACTIONS = {"omo_claim": "pak", "omo_answer": "antwoord", "omo_close": "sluit"}
-
-
-def labels() -> dict[str, Any]:
-    """The Dutch labels of kinds, urgencies, fields and buttons."""
-    loaded: dict[str, Any] = json.loads(prompts.render("omo_labels.json.j2"))
-    return loaded
-
-
-def _text(template: str, **values: object) -> TextReply:
-    return TextReply(prompts.render(template, labels=labels(), **values))
 
 
 class EscalationService:
@@ -74,16 +52,22 @@ class EscalationService:
         reminder_after_s: float = 7200.0,
         clock: Clock = utc,
     ) -> None:
+        context = OmoContext(
+            store,
+            answers,
+            private,
+            channels,
+            omo,
+            poke,
+            limits or Limits(),
+            max_message_chars,
+            timedelta(seconds=reminder_after_s),
+            clock,
+        )
         self._store = store
-        self._answers = answers
-        self._private = private
-        self._channels = channels
-        self._omo = dict(omo)
-        self._poke = poke
-        self._limits = limits or Limits()
-        self._max_chars = max_message_chars
-        self._reminder_after = timedelta(seconds=reminder_after_s)
-        self._clock = clock
+        self._intake = IntakeFlow(context)
+        self._commands = TeamCommands(context)
+        self._reminders = Reminders(context)
 
     # -- routing ----------------------------------------------------------------------------------
 
@@ -95,9 +79,9 @@ class EscalationService:
         if text.lower() == "!omo" or text.lower().startswith("!omo "):
             rest = text[4:].strip()
             if not rest:
-                await self._start(msg, answer_id=None)
+                await self._intake.begin(msg, answer_id=None)
             else:
-                await self._team_command(msg, rest)
+                await self._commands.command(msg, rest)
             return True
         # A dialogue runs in a private chat; in a shared room only a "ja"/"nee" to an offer can be for us,
         # so other room messages cost no read.
@@ -105,232 +89,28 @@ class EscalationService:
         stored = await self._store.dialogue(msg.ref.channel, msg.sender) if wanted else None
         if stored is not None and stored.conversation_id == msg.ref.conversation_id:
             if stored.dialogue.step is Step.OFFER:
-                if await self._answer_offer(msg, stored):
+                if await self._intake.answer_offer(msg, stored):
                     return True
             elif text.startswith("!") and not is_cancel(text):
                 return False  # another command; the dialogue waits
             else:
-                await self._continue(msg, stored)
+                await self._intake.proceed(msg, stored)
                 return True
         if not text.startswith("!") and asks_for_omo(text):
-            await self._offer(msg)
+            await self._intake.offer(msg)
             return True
         return False
 
     async def _action(self, msg: IncomingMessage, action: Action) -> bool:
-        if action.name == "omo":
-            await self._start(msg, answer_id=action.data.get("answer_id") or None)
-        elif action.name == "omo_submit":
-            await self._submit_form(msg, action.data)
-        elif action.name in TEAM_ACTIONS:
-            ref = action.data.get("ref", "")
-            await self._team_command(msg, f"{TEAM_ACTIONS[action.name]} {ref} {action.data.get('text', '')}")
+        if isinstance(action, StartIntake):
+            await self._intake.begin(msg, answer_id=action.answer_id)
+        elif isinstance(action, SubmitIntake):
+            await self._intake.submit(msg, action)
+        elif isinstance(action, CaseAction):
+            await self._commands.case_action(msg, action)
         else:
             return False
         return True
-
-    # -- intake -----------------------------------------------------------------------------------
-
-    async def _reply(self, to: ConversationRef, reply: TextReply | FormReply) -> None:
-        await self._channels[to.channel].send(to, reply)
-
-    async def _offer(self, msg: IncomingMessage) -> None:
-        """Ask whether to start an intake: a button where the channel has buttons, "ja" in words everywhere."""
-        ref = msg.ref
-        answer_id = await self._answers.last_answer_id(ref.channel, ref.conversation_id)
-        stored = StoredDialogue(ref.channel, msg.sender, ref.conversation_id, ref.conversation_id, answer_id, offer())
-        await self._store.save_dialogue(stored, self._clock())
-        button = Button(labels()["buttons"]["start"], Action("omo", {"answer_id": answer_id or ""}))
-        text = prompts.render("omo_offer.nl.j2", private=msg.is_private)
-        await self._reply(ref, TextReply(text, buttons=(button,)))
-        log.info("omo: intake offered on %s", ref.channel)
-
-    async def _answer_offer(self, msg: IncomingMessage, stored: StoredDialogue) -> bool:
-        """ "ja" starts the intake, "nee" says nothing is sent; anything else lets the offer lapse (False)."""
-        accepted = yes_or_no(msg.text)
-        await self._store.drop_dialogue(stored.channel, stored.user_id)
-        if accepted is None:
-            return False
-        if accepted:
-            await self._start(msg, answer_id=stored.answer_id)
-        else:
-            await self._reply(msg.ref, _text("omo_offer_declined.nl.j2"))
-            log.info("omo: intake offer declined on %s", stored.channel)
-        return True
-
-    async def _start(self, msg: IncomingMessage, answer_id: str | None) -> None:
-        channel, origin = msg.ref.channel, msg.ref.conversation_id
-        private = origin if msg.is_private else await self._private.private_chat(channel, msg.sender)
-        if private is None:
-            await self._reply(msg.ref, _text("omo_no_private.nl.j2"))
-            return
-        if answer_id is None:
-            answer_id = await self._answers.last_answer_id(channel, origin)
-        target = ConversationRef(channel, private)
-        if private != origin:
-            await self._reply(msg.ref, _text("omo_moved_to_private.nl.j2"))
-        if channel == "teams":  # Teams has forms: one card instead of a dialogue
-            await self._reply(target, self._form(answer_id, origin))
-            log.info("omo: intake form sent on %s", channel)
-            return
-        outcome = start()
-        assert outcome.dialogue is not None
-        stored = StoredDialogue(channel, msg.sender, private, origin, answer_id, outcome.dialogue)
-        await self._store.save_dialogue(stored, self._clock())
-        await self._reply(target, _text(outcome.template, limit=self._limits.description, **outcome.values))
-        log.info("omo: intake dialogue started on %s", channel)
-
-    def _form(self, answer_id: str | None, origin: str) -> FormReply:
-        lab = labels()
-        fields = lab["fields"]
-        return FormReply(
-            text=prompts.render("omo_form.nl.j2"),
-            fields=(
-                FormField("municipality", fields["municipality"], max_length=self._limits.field),
-                FormField("kind", fields["kind"], choices=tuple((k, lab["kinds"][k]) for k in KINDS)),
-                FormField("urgency", fields["urgency"], choices=tuple((u, lab["urgencies"][u]) for u in URGENCIES)),
-                FormField("description", fields["description"], multiline=True, max_length=self._limits.description),
-                FormField("contact", fields["contact"], max_length=self._limits.field),
-            ),
-            buttons=(
-                Button(
-                    lab["buttons"]["submit"], Action("omo_submit", {"answer_id": answer_id or "", "origin": origin})
-                ),
-            ),
-        )
-
-    async def _continue(self, msg: IncomingMessage, stored: StoredDialogue) -> None:
-        outcome = advance(stored.dialogue, msg.text, self._limits)
-        if outcome.cancelled:
-            await self._store.drop_dialogue(stored.channel, stored.user_id)
-            await self._reply(msg.ref, _text(outcome.template))
-            log.info("omo: intake cancelled on %s", stored.channel)
-            return
-        if outcome.done:
-            await self._create(msg, stored.dialogue.request(), stored.origin_conversation_id, stored.answer_id)
-            await self._store.drop_dialogue(stored.channel, stored.user_id)
-            return
-        assert outcome.dialogue is not None
-        if outcome.dialogue != stored.dialogue:
-            await self._store.save_dialogue(
-                StoredDialogue(
-                    stored.channel,
-                    stored.user_id,
-                    stored.conversation_id,
-                    stored.origin_conversation_id,
-                    stored.answer_id,
-                    outcome.dialogue,
-                ),
-                self._clock(),
-            )
-        await self._reply(msg.ref, _text(outcome.template, **{"limit": self._limits.description, **outcome.values}))
-
-    async def _submit_form(self, msg: IncomingMessage, data: Mapping[str, str]) -> None:
-        request, errors = check_form(data, self._limits)
-        if request is None:
-            await self._reply(msg.ref, _text("omo_error.nl.j2", error="form", errors=errors))
-            return
-        origin = data.get("origin") or msg.ref.conversation_id
-        await self._create(msg, request, origin, data.get("answer_id") or None)
-
-    async def _create(
-        self, msg: IncomingMessage, request: CaseRequest, origin: str | None, answer_id: str | None
-    ) -> Case:
-        channel = msg.ref.channel
-        private = msg.ref.conversation_id if msg.is_private else await self._private.private_chat(channel, msg.sender)
-        attachment = (await self._answers.attachment(answer_id) if answer_id else None) or Attachment()
-        requester = Requester(channel, msg.sender, msg.sender_name, private, origin)
-        omo = self._omo_ref(channel)
-
-        def messages(case: Case) -> list[Outgoing]:
-            out: list[Outgoing] = []
-            if omo is not None:
-                out.append(Outgoing(omo, self._notification(case, reminder=False), "omo_new"))
-            if private is not None:
-                out.append(
-                    Outgoing(
-                        ConversationRef(channel, private), _text("omo_confirmation.nl.j2", case=case), "omo_confirm"
-                    )
-                )
-            if origin and origin != private:
-                out.append(
-                    Outgoing(
-                        ConversationRef(channel, origin), _text("omo_forwarded.nl.j2", ref=case.ref), "omo_forwarded"
-                    )
-                )
-            return out
-
-        case = await self._store.create(request, requester, attachment, answer_id, self._clock(), messages)
-        self._poke()
-        log.info("omo: case %s created on %s (urgency %s)", case.ref, channel, request.urgency)
-        if omo is None:
-            log.error(
-                "omo: case %s has no OMO room to go to (set matrix.omo_room or teams.omo_conversation_id)", case.ref
-            )
-        return case
-
-    def _omo_ref(self, channel: str) -> ConversationRef | None:
-        if channel in self._omo:
-            return ConversationRef(channel, self._omo[channel])
-        for name, conversation in self._omo.items():
-            return ConversationRef(name, conversation)
-        return None
-
-    def _notification(self, case: Case, *, reminder: bool) -> FormReply:
-        """The OMO room's notice; on Teams a card with a text field and claim/answer/close buttons."""
-        text = prompts.render("omo_notification.nl.j2", labels=labels(), case=case, reminder=reminder)
-        lab = labels()
-        buttons = tuple(
-            Button(lab["buttons"][key], Action(f"omo_{key}", {"ref": case.ref})) for key in ("claim", "answer", "close")
-        )
-        return FormReply(
-            text, (FormField("text", lab["team_text"], multiline=True, max_length=self._max_chars),), buttons
-        )
-
-    # -- the team's commands ----------------------------------------------------------------------
-
-    async def _team_command(self, msg: IncomingMessage, rest: str) -> None:
-        if self._omo.get(msg.ref.channel) != msg.ref.conversation_id:
-            await self._reply(msg.ref, _text("omo_error.nl.j2", error="not_omo_room"))
-            return
-        parts = rest.split(maxsplit=2)
-        verb = parts[0].lower()
-        if verb == "lijst":
-            await self._reply(msg.ref, _text("omo_team.nl.j2", event="list", cases=await self._store.list_cases()))
-            return
-        if verb not in ("pak", "antwoord", "sluit"):
-            await self._reply(msg.ref, _text("omo_error.nl.j2", error="usage"))
-            return
-        ref = parse_ref(parts[1]) if len(parts) > 1 else None
-        if ref is None:
-            await self._reply(msg.ref, _text("omo_error.nl.j2", error="bad_ref"))
-            return
-        text = parts[2].strip() if len(parts) > 2 else ""
-        if len(text) > self._max_chars:
-            await self._reply(
-                msg.ref, _text("omo_error.nl.j2", error="too_long", length=len(text), limit=self._max_chars)
-            )
-            return
-        now, name = self._clock(), msg.sender_name
-        event: CaseEvent
-        if verb == "pak":
-            event = Claim(msg.sender, name, now)
-        elif verb == "antwoord":
-            if not text:
-                await self._reply(msg.ref, _text("omo_error.nl.j2", error="empty_text", ref=ref))
-                return
-            event = Answer(msg.sender, name, now, text)
-        else:
-            event = Close(msg.sender, name, now, text or None)
-        await self._apply(msg.ref, ref, event)
-
-    async def _apply(self, room: ConversationRef, ref: CaseRef, event: CaseEvent) -> None:
-        try:
-            await self.apply(ref, event, room)
-        except CaseNotFound:
-            await self._reply(room, _text("omo_error.nl.j2", error="not_found", ref=ref))
-        except TransitionError as exc:
-            await self._reply(room, _text("omo_error.nl.j2", error=exc.reason, ref=ref))
 
     async def apply(self, ref: CaseRef, event: CaseEvent, room: ConversationRef | None = None) -> Case:
         """Apply a team member's claim, answer or close (from a chat command or the web console).
@@ -339,51 +119,8 @@ class EscalationService:
         case's channel) gets the team notice; both go through the outbox in the case's transaction.
         Raises `CaseNotFound` or `TransitionError`.
         """
-        kind = event_name(event)
-
-        def messages(before: Case, after: Case) -> Sequence[Outgoing]:
-            team_room = room or self._omo_ref(after.requester.channel)
-            out = []
-            if team_room is not None:
-                out.append(Outgoing(team_room, _text("omo_team.nl.j2", event=kind, case=after), f"omo_team_{kind}"))
-            requester = after.requester
-            if requester.private_conversation_id is not None:
-                values = {"event": kind, "case": after, "text": getattr(event, "text", None)}
-                values["actor_name"] = getattr(event, "actor_name", None)
-                reply = _text("omo_update.nl.j2", **values)
-                out.append(
-                    Outgoing(
-                        ConversationRef(requester.channel, requester.private_conversation_id), reply, f"omo_{kind}"
-                    )
-                )
-            return out
-
-        case = await self._store.apply(ref, event, messages)
-        self._poke()
-        log.info("omo: case %s %s", ref, kind)
-        return case
-
-    # -- reminders --------------------------------------------------------------------------------
+        return await self._commands.apply(ref, event, room)
 
     async def check_reminders(self) -> int:
         """Announce urgent cases unclaimed for `reminder_after_s` again, once each (safe on every instance)."""
-        now = self._clock()
-        sent = 0
-        for ref in await self._store.reminders_due(now - self._reminder_after):
-
-            def messages(before: Case, after: Case) -> Sequence[Outgoing]:
-                omo = self._omo_ref(after.requester.channel)
-                if omo is None:
-                    return []
-                reply = self._notification(after, reminder=True)
-                return [Outgoing(omo, reply, "omo_reminder", dedupe_key=f"omo_reminder:{after.ref}")]
-
-            try:
-                await self._store.apply(ref, Remind(now), messages)
-            except (TransitionError, CaseNotFound):  # claimed or reminded meanwhile, maybe by another instance
-                continue
-            sent += 1
-            log.info("omo: reminder for case %s", ref)
-        if sent:
-            self._poke()
-        return sent
+        return await self._reminders.check()

@@ -18,14 +18,19 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import NewType, Protocol
 
 from bot.core.models import Answer
 
 __all__ = [
     "Action",
+    "ActionName",
     "AnswerReply",
     "Button",
+    "Capability",
+    "CaseAction",
+    "CaseVerb",
     "Channel",
     "ConversationRef",
     "Feedback",
@@ -34,8 +39,12 @@ __all__ = [
     "IncomingMessage",
     "MessageHandler",
     "Reply",
+    "SetDigest",
+    "StartIntake",
+    "SubmitIntake",
     "TextReply",
     "UserId",
+    "parse_action",
 ]
 
 UserId = NewType("UserId", str)
@@ -66,12 +75,111 @@ class Feedback:
     message_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Action:
-    """A button press or form submit from a card: `name` ("omo", "digest", ...) plus the submitted fields."""
+class ActionName(StrEnum):
+    """The wire name of each action, as a card button submits it (and the outbox stores it)."""
 
-    name: str
-    data: Mapping[str, str] = field(default_factory=dict)
+    START_INTAKE = "omo"
+    SUBMIT_INTAKE = "omo_submit"
+    CLAIM_CASE = "omo_claim"
+    ANSWER_CASE = "omo_answer"
+    CLOSE_CASE = "omo_close"
+    DIGEST = "digest"
+
+
+class CaseVerb(StrEnum):
+    """What an OMO team member does with a case; the text commands `pak`, `antwoord`, `sluit` map here."""
+
+    CLAIM = "claim"
+    ANSWER = "answer"
+    CLOSE = "close"
+
+
+@dataclass(frozen=True, slots=True)
+class StartIntake:
+    """Start an OMO intake ("Vraag het OMO"), attaching the answer `answer_id` when given."""
+
+    answer_id: str | None = None
+
+    @property
+    def name(self) -> ActionName:
+        return ActionName.START_INTAKE
+
+    @property
+    def data(self) -> dict[str, str]:
+        return {"answer_id": self.answer_id or ""}
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitIntake:
+    """A submitted intake form: its `fields` (input name to value), the answer and the room it began in."""
+
+    answer_id: str | None = None
+    origin: str | None = None
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> ActionName:
+        return ActionName.SUBMIT_INTAKE
+
+    @property
+    def data(self) -> dict[str, str]:
+        return {**self.fields, "answer_id": self.answer_id or "", "origin": self.origin or ""}
+
+
+@dataclass(frozen=True, slots=True)
+class CaseAction:
+    """An OMO team member's claim, answer or close of case `ref` (`text`: the answer or closing note)."""
+
+    verb: CaseVerb
+    ref: str
+    text: str = ""
+
+    @property
+    def name(self) -> ActionName:
+        return ActionName(f"omo_{self.verb}")
+
+    @property
+    def data(self) -> dict[str, str]:
+        return {"ref": self.ref, "text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
+class SetDigest:
+    """Turn the daily digest of the room on or off."""
+
+    on: bool
+
+    @property
+    def name(self) -> ActionName:
+        return ActionName.DIGEST
+
+    @property
+    def data(self) -> dict[str, str]:
+        return {"digest": "aan" if self.on else "uit"}  # the wire value stored rows already carry
+
+
+Action = StartIntake | SubmitIntake | CaseAction | SetDigest
+"""A button press or form submit. `name` and `data` are its wire form (`parse_action` reads it back)."""
+
+_CASE_VERBS = {ActionName.CLAIM_CASE: CaseVerb.CLAIM, ActionName.ANSWER_CASE: CaseVerb.ANSWER}
+_CASE_VERBS[ActionName.CLOSE_CASE] = CaseVerb.CLOSE
+
+
+def parse_action(name: str, data: Mapping[str, str]) -> Action | None:
+    """The action a card submitted (`name` plus its data and inputs); None for a name or value not known."""
+    try:
+        kind = ActionName(name)
+    except ValueError:
+        return None
+    if kind is ActionName.START_INTAKE:
+        return StartIntake(data.get("answer_id") or None)
+    if kind is ActionName.SUBMIT_INTAKE:
+        fields = {k: v for k, v in data.items() if k not in ("answer_id", "origin")}
+        return SubmitIntake(data.get("answer_id") or None, data.get("origin") or None, fields)
+    if kind is ActionName.DIGEST:
+        turn = data.get("digest", "")
+        return SetDigest(turn == "aan") if turn in ("aan", "uit") else None
+    return CaseAction(_CASE_VERBS[kind], data.get("ref", ""), data.get("text", ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +243,7 @@ class FormField:
 
 @dataclass(frozen=True, slots=True)
 class FormReply:
-    """A form (Teams: an Adaptive Card); each button submits `Action(button.action.name, data + inputs)`.
+    """A form (Teams: an Adaptive Card); each button submits its action's data plus the inputs (`parse_action`).
 
     Channels without forms send `text` alone, so it must name the text commands as well.
     """
@@ -150,17 +258,45 @@ Reply = AnswerReply | TextReply | FormReply
 MessageHandler = Callable[[IncomingMessage], Awaitable[None]]
 
 
-class Channel(Protocol):
-    """A chat platform. `run` delivers messages until cancelled; `send` posts and returns the message id.
+class Capability(StrEnum):
+    """What a channel can do beyond posting text; the core asks for these, never for a channel's name."""
 
-    `txn_id`, when given, is the same for every attempt at sending one message: a platform that knows
-    transaction ids (Matrix) posts a repeat from the same device only once; others ignore it.
+    FORMS = "forms"
+    """`FormReply` fields are shown as inputs and come back as an `Action` (Teams cards)."""
+    BUTTONS = "buttons"
+    """Buttons on a `TextReply` are shown and come back as an `Action`."""
+    DIRECT_CHATS = "direct_chats"
+    """`direct_chat(user)` opens a private chat with a user who never wrote to the bot (Matrix)."""
+    THREADS = "threads"
+    """Replies go into the thread (or reply chain) of the message answered."""
+    PROACTIVE = "proactive"
+    """`send` may post into a known conversation without a message to answer (digests, OMO notices)."""
+
+
+class Channel(Protocol):
+    """A chat platform with a lifecycle: `start` begins delivering messages to the handler, `stop` ends it.
+
+    `send` posts and returns the message id. `txn_id`, when given, is the same for every attempt at
+    sending one message: a platform that knows transaction ids (Matrix) posts a repeat from the same
+    device only once; others ignore it. `direct_chat` is there only with `Capability.DIRECT_CHATS`;
+    elsewhere it raises `ChannelError`. `running` is False before `start`, after `stop`, and once the
+    channel gave up (health checks read it).
     """
 
     name: str
+
+    @property
+    def capabilities(self) -> frozenset[Capability]: ...
+
+    @property
+    def running(self) -> bool: ...
+
+    async def start(self, handler: MessageHandler) -> None: ...
+
+    async def stop(self) -> None: ...
 
     async def send(self, to: ConversationRef, reply: Reply, *, txn_id: str | None = None) -> str | None: ...
 
     async def typing(self, to: ConversationRef, active: bool) -> None: ...
 
-    async def run(self, on_message: MessageHandler) -> None: ...
+    async def direct_chat(self, user_id: UserId) -> str: ...

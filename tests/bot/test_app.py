@@ -21,7 +21,7 @@ from bot.core.messages import Channel, MessageHandler
 from bot.core.ports import AnswerEntry, AnswerId
 from bot.services import Services
 from tests.bot.channels.matrix_harness import eventually
-from tests.fakes import FakeAnswerer, FakeChannel
+from tests.fakes import FakeAnswerer, FakeChannel, plugin
 from tests.synapse import free_port
 
 pytestmark = pytest.mark.integration
@@ -52,7 +52,7 @@ async def test_healthz_reports_channels(tmp_path: Path) -> None:
     def absent(services: Services) -> Channel | None:
         return None
 
-    app = build_app(settings, channel_factories=[running, absent], answerer_factory=fake_answerer)
+    app = build_app(settings, plugins=[plugin(running), plugin(absent)], answerer_factory=fake_answerer)
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
@@ -68,7 +68,7 @@ async def test_healthz_reports_channels(tmp_path: Path) -> None:
     finally:
         await runner.cleanup()
 
-    app = build_app(settings, channel_factories=[broken], answerer_factory=fake_answerer)
+    app = build_app(settings, plugins=[plugin(broken)], answerer_factory=fake_answerer)
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
@@ -110,7 +110,7 @@ async def test_housekeeping_deletes_what_is_past_its_retention(tmp_path: Path) -
     def fake_answerer(services: Services) -> Answerer:
         return FakeAnswerer([])
 
-    app = build_app(settings, channel_factories=[running], answerer_factory=fake_answerer)
+    app = build_app(settings, plugins=[plugin(running)], answerer_factory=fake_answerer)
     runner = web.AppRunner(app)
     await runner.setup()  # the hourly housekeeping also runs once at start
     try:

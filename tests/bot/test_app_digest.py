@@ -19,7 +19,7 @@ from bot.core.digest import Audience
 from bot.core.messages import Channel, MessageHandler, TextReply
 from bot.services import Services
 from tests.bot.channels.matrix_harness import eventually
-from tests.fakes import FakeAnswerer, FakeChannel
+from tests.fakes import FakeAnswerer, FakeChannel, plugin
 
 pytestmark = pytest.mark.integration
 
@@ -46,7 +46,7 @@ async def test_missed_digest_goes_out_once_when_the_app_starts(tmp_path: Path) -
     # Monday 30 March 2026, 10:15 in Amsterdam: the bot was down at 08:30
     with time_machine.travel(datetime(2026, 3, 30, 8, 15, tzinfo=UTC), tick=True):
         for _ in range(2):  # start, stop, start again the same day
-            app = build_app(settings, channel_factories=[channels], answerer_factory=answerer)
+            app = build_app(settings, plugins=[plugin(channels)], answerer_factory=answerer)
             runner = web.AppRunner(app)
             await runner.setup()
             try:

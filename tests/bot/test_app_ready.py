@@ -19,7 +19,7 @@ from bot.config import load_settings
 from bot.core.answering import Answerer
 from bot.core.messages import Channel, MessageHandler
 from tests.conftest import Postgres
-from tests.fakes import FakeAnswerer, FakeChannel
+from tests.fakes import FakeAnswerer, FakeChannel, plugin
 from tests.synapse import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -41,7 +41,7 @@ async def server(own_postgres: Postgres, tmp_path: Path) -> AsyncIterator[str]:
     def channel(services: Services) -> Channel:
         return RunningChannel(name="fake")
 
-    runner = web.AppRunner(build_app(settings, channel_factories=[channel], answerer_factory=answerer))
+    runner = web.AppRunner(build_app(settings, plugins=[plugin(channel)], answerer_factory=answerer))
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.conversation_stores import StateMessageClaims
 from bot.adapters.tables import handled_messages
-from bot.core.messages import Action, ConversationRef, Feedback, IncomingMessage, UserId
+from bot.core.messages import ConversationRef, Feedback, IncomingMessage, SubmitIntake, UserId
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +52,7 @@ async def test_two_instances_racing_for_one_message_handle_it_once(engine: Async
 async def test_a_dead_instance_claim_is_taken_over_once_with_its_message(engine: AsyncEngine) -> None:
     dead = StateMessageClaims(engine, instance_id="dead")
     original = message("$q", sender_name="Ambtenaar", feedback=Feedback(positive=True, message_id="$a"))
-    with_action = message("$form", action=Action("omo", {"urgentie": "hoog"}))
+    with_action = message("$form", action=SubmitIntake("a1", "!room", {"urgency": "hoog"}))
     assert await dead.claim(original, T0) and await dead.claim(with_action, T0)
     survivors = [StateMessageClaims(engine, instance_id=f"alive-{i}") for i in range(3)]
     later = T0 + timedelta(seconds=31)

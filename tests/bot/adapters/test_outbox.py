@@ -13,7 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import prompts
 from bot.adapters.outbox import OutboxWorker, decode_reply, encode_reply, enqueue
 from bot.adapters.tables import outbox
-from bot.core.messages import Action, Button, ConversationRef, FormField, FormReply, Reply, TextReply
+from bot.core.messages import (
+    Button,
+    CaseAction,
+    CaseVerb,
+    ConversationRef,
+    FormField,
+    FormReply,
+    Reply,
+    SetDigest,
+    SubmitIntake,
+    TextReply,
+)
 from tests.fakes import FakeChannel
 
 pytestmark = pytest.mark.integration
@@ -36,9 +47,13 @@ async def fill(engine: AsyncEngine, n: int, rooms: int = 5) -> None:
 @pytest.mark.unit
 def test_codec_round_trip() -> None:
     form = FormReply(
-        "t", (FormField("a", "A", choices=(("x", "X"),), max_length=5),), (Button("B", Action("b", {"k": "v"})),)
+        "t", (FormField("a", "A", choices=(("x", "X"),), max_length=5),), (Button("B", SubmitIntake("a1", "!room")),)
     )
-    text = TextReply("t", notice=False, buttons=(Button("B", Action("b")),))
+    text = TextReply(
+        "t",
+        notice=False,
+        buttons=(Button("B", CaseAction(CaseVerb.CLAIM, "OMO-2026-0001")), Button("C", SetDigest(on=False))),
+    )
     assert decode_reply(encode_reply(form)) == form
     assert decode_reply(encode_reply(text)) == text
 

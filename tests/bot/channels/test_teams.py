@@ -389,7 +389,7 @@ async def test_a_slow_or_refusing_connector_is_a_channel_error(engine: AsyncEngi
 async def test_build_app_serves_the_teams_endpoint(tmp_path: Path, connector: FakeConnector) -> None:
     from aiohttp import ClientSession, ClientTimeout, web
 
-    from bot.app import build_app, teams_channel
+    from bot.app import build_app
     from bot.core.answering import Answerer
     from bot.services import Services
 
@@ -399,7 +399,7 @@ async def test_build_app_serves_the_teams_endpoint(tmp_path: Path, connector: Fa
     def answerer(services: Services) -> Answerer:
         return FakeAnswerer(PASSAGES)
 
-    runner = web.AppRunner(build_app(settings, channel_factories=[teams_channel], answerer_factory=answerer))
+    runner = web.AppRunner(build_app(settings, answerer_factory=answerer))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

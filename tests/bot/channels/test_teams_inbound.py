@@ -9,7 +9,7 @@ import pytest
 from microsoft_agents.activity import Activity
 
 from bot.channels.teams_inbound import ActivityShapeError, check_activity, thread_root, to_incoming
-from bot.core.messages import Action, Feedback
+from bot.core.messages import Feedback, StartIntake
 from tests.bot.channels.teams_harness import BOT_ID, message_activity
 
 pytestmark = [pytest.mark.unit]
@@ -58,7 +58,7 @@ def test_card_submits_become_feedback_or_actions() -> None:
     as_text = incoming(message_activity(URL, value={"action": "feedback", "answer_id": "a1", "positive": "true"}))
     assert as_text.feedback == Feedback(positive=True, answer_id="a1")
     omo = incoming(message_activity(URL, conversation_type="channel", value={"action": "omo", "answer_id": "a1"}))
-    assert omo.action == Action("omo", {"answer_id": "a1"})
+    assert omo.action == StartIntake("a1")
     assert incoming(message_activity(URL, value={"action": "feedback", "positive": True})) is None  # no answer id
     assert incoming(message_activity(URL, value={"something": "else"})) is None
 

@@ -58,7 +58,7 @@ def fake_answerer(services: Services) -> Answerer:
 async def running(tmp_path: Path, env: dict[str, str] | None = None) -> AsyncIterator[tuple[str, web.Application]]:
     """`build_app` with a fake answerer and no channels, listening on a free port."""
     settings = load_settings(environ=env or {}, data_dir=tmp_path)
-    app = build_app(settings, channel_factories=[], answerer_factory=fake_answerer)
+    app = build_app(settings, plugins=[], answerer_factory=fake_answerer)
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()

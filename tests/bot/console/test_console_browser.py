@@ -36,7 +36,7 @@ from bot.services import Services
 from tests.bot.channels.matrix_harness import eventually
 from tests.bot.console.browser import PASSWORDS, prepare
 from tests.bot.console.browser import sign_in as console_sign_in
-from tests.fakes import FakeChannel
+from tests.fakes import FakeChannel, plugin
 from tests.synapse import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
@@ -67,7 +67,7 @@ async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Serv
     env = {"ONRUST_MATRIX__OMO_ROOM": "!omo:test", "ONRUST_ESCALATION__OUTBOX_POLL_S": "0.2"}
     settings = load_settings(environ=env, data_dir=data)
     channel = RecordingChannel(name="matrix")
-    app = build_app(settings, channel_factories=[lambda services: channel])
+    app = build_app(settings, plugins=[plugin(lambda services: channel)])
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()

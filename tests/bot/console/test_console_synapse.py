@@ -18,8 +18,9 @@ from aiohttp import web
 from nio import RoomMessageNotice, RoomMessageText
 from playwright.async_api import Page
 
-from bot.app import CHANNELS, build_app, matrix_channel
+from bot.app import CHANNELS, build_app
 from bot.channels.matrix import MatrixChannel
+from bot.channels.registry import PLUGINS
 from bot.config import load_settings
 from tests.bot.channels.matrix_harness import Official, eventually
 from tests.bot.console.browser import PASSWORDS, prepare, sign_in
@@ -74,7 +75,7 @@ async def world(synapse: Synapse, tmp_path_factory: pytest.TempPathFactory) -> A
         "ONRUST_MATRIX__SYNC_TIMEOUT_MS": "1000",
         "ONRUST_ESCALATION__OUTBOX_POLL_S": "0.2",
     }
-    app = build_app(load_settings(environ=env, data_dir=data), channel_factories=[matrix_channel])
+    app = build_app(load_settings(environ=env, data_dir=data), plugins=[p for p in PLUGINS if p.name == "matrix"])
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()

@@ -10,7 +10,15 @@ import pytest
 from bot import prompts
 from bot.core.answering import EVERYONE, PUBLIC
 from bot.core.conversation import Conversation, parse_command
-from bot.core.messages import Action, AnswerReply, ConversationRef, Feedback, IncomingMessage, TextReply, UserId
+from bot.core.messages import (
+    AnswerReply,
+    ConversationRef,
+    Feedback,
+    IncomingMessage,
+    StartIntake,
+    TextReply,
+    UserId,
+)
 from bot.core.models import Access, Answer
 from bot.core.ports import SourceInfo
 from tests.fakes import (
@@ -156,7 +164,7 @@ async def test_help_unknown_and_switched_off_features(world: World) -> None:
     await world.conv.handle(message("!wat"))
     await world.conv.handle(message("!omo"))
     await world.conv.handle(message("!digest aan"))
-    await world.conv.handle(message("", action=Action(name="omo")))
+    await world.conv.handle(message("", action=StartIntake()))
     help_text = prompts.render("help.nl.j2")
     said = texts(world.channel)
     assert said[:2] == [help_text, help_text]

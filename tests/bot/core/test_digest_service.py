@@ -23,7 +23,7 @@ from bot.adapters.tables import outbox
 from bot.core.conversation import Conversation
 from bot.core.digest import OpenCase
 from bot.core.digest_service import DigestPolicy, DigestService
-from bot.core.messages import Action, ConversationRef, IncomingMessage, TextReply, UserId
+from bot.core.messages import Action, ConversationRef, IncomingMessage, SetDigest, TextReply, UserId
 from bot.core.models import Access, IngestAction, IngestEvent
 from bot.core.ports import AnswerEntry, AnswerId
 from tests.fakes import FakeAnswerer, FakeChannel, MemoryAnswerLog, MemoryConversationLog, StaticSources
@@ -214,7 +214,7 @@ async def test_digest_command_turns_on_changes_time_and_off(engine: AsyncEngine)
         await conv.handle(message("!digest aan 25:00"))
         await conv.handle(message("!digest uit"))
         assert await store.get("fake", ROOM.conversation_id) is None
-        await conv.handle(message(action=Action("digest", {"digest": "aan"})))  # the Teams card button
+        await conv.handle(message(action=SetDigest(on=True)))  # the Teams card button
         assert await store.get("fake", ROOM.conversation_id) is not None
     replies = [r for _, r in channel.sent]
     assert all(isinstance(r, TextReply) for r in replies)
@@ -224,8 +224,8 @@ async def test_digest_command_turns_on_changes_time_and_off(engine: AsyncEngine)
     assert texts[3].startswith("Gebruik: !digest aan")
     assert texts[4].startswith("Het dagelijks overzicht staat uit voor dit gesprek. Weer aanzetten")
     buttons = [r.buttons for r in replies if isinstance(r, TextReply)]
-    assert buttons[1][0].action == Action("digest", {"digest": "uit"})
-    assert buttons[4][0].action == Action("digest", {"digest": "aan"})
+    assert buttons[1][0].action == SetDigest(on=False)
+    assert buttons[4][0].action == SetDigest(on=True)
 
 
 async def test_resubscribing_after_todays_digest_sends_nothing_more_today(engine: AsyncEngine) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +14,19 @@ from bot.adapters.outbox import OutboxWorker
 from bot.adapters.state import AnswerStore
 from bot.core.escalation import CaseRef, CaseState
 from bot.core.escalation_service import EscalationService
-from bot.core.messages import Action, ConversationRef, FormReply, IncomingMessage, TextReply, UserId
+from bot.core.messages import (
+    Action,
+    Capability,
+    CaseAction,
+    CaseVerb,
+    ConversationRef,
+    FormReply,
+    IncomingMessage,
+    StartIntake,
+    SubmitIntake,
+    TextReply,
+    UserId,
+)
 from bot.core.ports import AnswerEntry, AnswerId
 from tests.fakes import FakeChannel
 
@@ -32,7 +45,8 @@ class World:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.now = T0
-        self.matrix, self.teams = FakeChannel(name="matrix"), FakeChannel(name="teams")
+        self.matrix = FakeChannel(name="matrix")  # text only: the intake is a dialogue
+        self.teams = FakeChannel(name="teams", capabilities=frozenset({Capability.FORMS, Capability.BUTTONS}))
         self.channels = {"matrix": self.matrix, "teams": self.teams}
         self.store = SqlCaseStore(engine)
         self.service = self.new_service()
@@ -183,36 +197,36 @@ async def test_team_command_errors(world: World) -> None:
 
 
 async def test_teams_form_and_card_buttons(world: World) -> None:
-    await world.say("", room="19:dm", channel="teams", action=Action("omo", {"answer_id": "a1"}))
+    await world.say("", room="19:dm", channel="teams", action=StartIntake("a1"))
     form = world.teams.sent[-1][1]
     assert isinstance(form, FormReply) and [f.name for f in form.fields][:2] == ["municipality", "kind"]
-    submit = dict(form.buttons[0].action.data)
-    await world.say(
-        "", room="19:dm", channel="teams", action=Action("omo_submit", {**submit, "municipality": "Ede", "kind": "x"})
-    )
+    submit = form.buttons[0].action
+    assert isinstance(submit, SubmitIntake) and submit.answer_id == "a1"
+    partial = replace(submit, fields={"municipality": "Ede", "kind": "x"})
+    await world.say("", room="19:dm", channel="teams", action=partial)
     assert "niet ingevuld" in world.texts("19:dm", world.teams)[-1]
     data = {
-        **submit,
         "municipality": "Ede",
         "kind": "opvang",
         "urgency": "normaal",
         "description": "Spanning.",
         "contact": "0318",
     }
-    await world.say("", room="19:dm", channel="teams", action=Action("omo_submit", data))
+    await world.say("", room="19:dm", channel="teams", action=replace(submit, fields=data))
     await world.deliver()
     card = world.teams.sent[-2][1] if world.teams.sent[-1][0].conversation_id == "19:dm" else world.teams.sent[-1][1]
     notice = [r for to, r in world.teams.sent if to.conversation_id == "19:omo"]
     assert notice and isinstance(notice[0], FormReply) and "Wat is de MIA?" in notice[0].text
     assert card
-    for name, text in (("omo_claim", ""), ("omo_answer", "Bel ons."), ("omo_close", "")):
+    assert [b.action for b in notice[0].buttons] == [CaseAction(v, "OMO-2026-0001") for v in CaseVerb]
+    for verb, text in ((CaseVerb.CLAIM, ""), (CaseVerb.ANSWER, "Bel ons."), (CaseVerb.CLOSE, "")):
         await world.say(
             "",
             room="19:omo",
             user=OMO_USER,
             private=False,
             channel="teams",
-            action=Action(name, {"ref": "OMO-2026-0001", "text": text}),
+            action=CaseAction(verb, "OMO-2026-0001", text),
         )
     await world.deliver()
     dm = world.texts("19:dm", world.teams)
@@ -223,7 +237,7 @@ async def test_request_in_words_is_confirmed_then_becomes_the_intake(world: Worl
     assert await world.say("Ik wil graag hulp van het OMO")
     offer = world.matrix.sent[-1][1]
     assert isinstance(offer, TextReply) and "Wil je dat ik je vraag doorzet" in offer.text
-    assert [b.action.name for b in offer.buttons] == ["omo"]
+    assert [type(b.action) for b in offer.buttons] == [StartIntake]
     assert await world.say("Ja, graag")
     assert "Over welke gemeente" in world.texts("!dm")[-1]
     for answer in ["Utrecht", "1", "2", "Spanning rond de opvang.", "06-1", "ja"]:
@@ -259,7 +273,7 @@ async def test_request_in_words_in_a_shared_room_moves_to_private(world: World) 
 async def test_request_in_words_on_teams_gets_the_form(world: World) -> None:
     assert await world.say("Ik wil een mens spreken", room="19:dm", channel="teams")
     offer = world.teams.sent[-1][1]
-    assert isinstance(offer, TextReply) and offer.buttons[0].action.name == "omo"
+    assert isinstance(offer, TextReply) and isinstance(offer.buttons[0].action, StartIntake)
     assert await world.say("ja", room="19:dm", channel="teams")
     form = world.teams.sent[-1][1]
     assert isinstance(form, FormReply) and form.fields[0].name == "municipality"

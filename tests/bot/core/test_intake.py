@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot import prompts
-from bot.core.escalation_service import labels
 from bot.core.intake import Dialogue, Limits, Step, advance, check_form, start
+from bot.core.omo_notices import labels
 
 pytestmark = pytest.mark.unit
 
