@@ -42,13 +42,13 @@ import random
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.adapters.sql import aware, upsert
 from bot.adapters.tables import outbox
 from bot.core.clock import Clock, utc
 from bot.core.messages import Action, Button, Channel, ConversationRef, FormField, FormReply, TextReply
@@ -68,10 +68,6 @@ log = logging.getLogger(__name__)
 
 QueuedReply = TextReply | FormReply
 """What the outbox can carry."""
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _button(button: Button) -> dict[str, Any]:
@@ -163,15 +159,8 @@ async def enqueue(
     if dedupe_key is None:
         await conn.execute(insert(outbox).values(**values))
         return True
-    exists = await conn.execute(select(outbox.c.id).where(outbox.c.dedupe_key == dedupe_key))
-    if exists.first() is not None:
-        return False
-    try:
-        async with conn.begin_nested():
-            await conn.execute(insert(outbox).values(**values))
-    except IntegrityError:  # another instance queued the same key a moment ago
-        return False
-    return True
+    queued = await upsert(conn, outbox, values, key=("dedupe_key",), update=(), returning=(outbox.c.id,))
+    return queued.first() is not None
 
 
 async def purge_case_rows(conn: AsyncConnection, case_refs: Sequence[str]) -> int:
@@ -344,7 +333,7 @@ class OutboxWorker:
                     reply=reply,
                     case_ref=row["case_ref"],
                     attempts=row["attempts"],
-                    created_at=_utc(row["created_at"]),
+                    created_at=aware(row["created_at"]),
                 )
             )
         return claimed
