@@ -3,7 +3,8 @@
 Each change is one transaction that also writes the audit row and the outbox messages it causes, so a
 case, its history and its notifications exist together or not at all. Concurrent changes to one
 case are serialised by a row lock taken first (`UPDATE ... SET state = state`: a row lock on
-PostgreSQL, the write lock on SQLite); reference numbers come from a per-year counter row the same way.
+PostgreSQL, the write lock on SQLite); reference numbers come from a per-year counter row that one upsert
+creates or bumps.
 """
 
 from __future__ import annotations

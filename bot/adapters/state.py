@@ -16,7 +16,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.sql import aware, upsert
-from bot.adapters.tables import answers, conversations, feedback, ingest_events, kv
+from bot.adapters.tables import answers, conversations, feedback, ingest_events, kv, kv_members
 from bot.core.clock import utc
 from bot.core.models import Access, IngestAction, IngestEvent
 from bot.core.ports import AnswerEntry, AnswerId
@@ -267,7 +267,10 @@ def _conversation(row: Any) -> ConversationRecord:
 
 
 class KeyValueStore:
-    """Small named values that must survive a restart (a sync token, a last-sent date)."""
+    """Small named values and named sets that must survive a restart (a sync token, Matrix's direct chats).
+
+    A set is rows, one per member, so instances adding members at the same time never lose one.
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -280,3 +283,15 @@ class KeyValueStore:
     async def set(self, key: str, value: str) -> None:
         async with self._engine.begin() as conn:
             await upsert(conn, kv, {"key": key, "value": value, "updated_at": utc()}, key=("key",))
+
+    async def members(self, key: str) -> frozenset[str]:
+        """The members of the set named `key` (empty if there is none)."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(select(kv_members.c.member).where(kv_members.c.key == key))
+            return frozenset(str(r[0]) for r in rows)
+
+    async def add_member(self, key: str, member: str) -> None:
+        """Add `member` to the set named `key`; adding one twice is no change."""
+        async with self._engine.begin() as conn:
+            row = {"key": key, "member": member, "added_at": utc()}
+            await upsert(conn, kv_members, row, key=("key", "member"), update=())
