@@ -10,6 +10,7 @@ Revises: 0006
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -52,13 +53,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    at = sa.DateTime(timezone=True)
     members = sa.table(
-        "kv_members", sa.column("key", sa.String), sa.column("member", sa.String), sa.column("added_at", at)
+        "kv_members",
+        sa.column("key", sa.String),
+        sa.column("member", sa.String),
+        sa.column("added_at", sa.DateTime(timezone=True)),
     )
     kv = _kv()
     conn = op.get_bind()
-    grouped: dict[str, tuple[list[str], object]] = {}
+    grouped: dict[str, tuple[list[str], datetime]] = {}
     for key, member, added_at in conn.execute(sa.select(members.c.key, members.c.member, members.c.added_at)):
         listed, _ = grouped.get(key, ([], added_at))
         grouped[key] = ([*listed, member], added_at)
