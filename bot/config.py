@@ -83,6 +83,9 @@ class StateSettings(_Section):
     outage_retry_s: float = Field(
         default=300.0, ge=0, description="a message arriving while the database is unreachable waits this long at most"
     )
+    statement_timeout_s: float = Field(
+        default=30.0, gt=0, description="a statement running (PostgreSQL) or waiting for a lock (SQLite) longer fails"
+    )
 
 
 class IngestSettings(_Section):

@@ -63,7 +63,7 @@ class Services:
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """Open the state database (migrated) and the vector store; dispose of them on exit."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, statement_timeout_s=settings.state.statement_timeout_s)
     try:
         await migrate(engine)
         store, embeddings = open_store(settings)
