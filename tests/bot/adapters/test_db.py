@@ -10,7 +10,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.db import create_engine, is_unreachable, migrate, ping
+from bot.adapters.db import _PG_MIGRATION_LOCK, create_engine, is_unreachable, migrate, ping
 from bot.adapters.tables import kv
 from bot.errors import StoreError
 from tests.conftest import Postgres
@@ -58,14 +58,23 @@ async def test_a_statement_beyond_the_timeout_fails_on_postgresql_with_an_operat
         await engine.dispose()
 
 
-async def test_a_migration_is_not_cut_short_by_the_statement_timeout(postgres: Postgres) -> None:
-    engine = create_engine(postgres.new_database(), statement_timeout_s=0.001)
+async def test_a_migration_waiting_for_another_instance_is_not_cut_short_by_the_timeout(postgres: Postgres) -> None:
+    url = postgres.new_database()
+    other = create_engine(url)  # another instance, in the middle of its migration
+    engine = create_engine(url, statement_timeout_s=0.5)
     try:
-        await migrate(engine)  # would fail halfway if its statements ran under a 1 ms timeout
+        async with other.connect() as holder:
+            await holder.execute(text(f"SELECT pg_advisory_lock({_PG_MIGRATION_LOCK})"))
+            migrating = asyncio.create_task(migrate(engine))  # waits for the lock longer than 0.5 s
+            await asyncio.sleep(2)
+            assert not migrating.done()
+            await holder.execute(text(f"SELECT pg_advisory_unlock({_PG_MIGRATION_LOCK})"))
+        await asyncio.wait_for(migrating, timeout=60)
         async with engine.connect() as conn:
             assert (await conn.execute(text("SELECT count(*) FROM kv"))).scalar_one() == 0
     finally:
         await engine.dispose()
+        await other.dispose()
 
 
 async def test_a_write_waiting_for_the_lock_beyond_the_timeout_fails_on_sqlite(tmp_path: Path) -> None:

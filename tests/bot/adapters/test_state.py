@@ -12,7 +12,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.db import create_engine, migrate
-from bot.adapters.state import AnswerStore, ConversationStore, KeyValueStore
+from bot.adapters.state import AnswerStore, ConversationRecord, ConversationStore, KeyValueStore
 from bot.adapters.tables import kv
 from bot.core.ports import AnswerEntry, AnswerId
 
@@ -49,6 +49,15 @@ async def test_conversation_log_saves_reference(engine: AsyncEngine) -> None:
     await store.remember("matrix", "!dm", is_private=True, user_id="@u:x", at=T0)
     record = await store.private_for("matrix", "@u:x")
     assert record is not None and record.reference == {"conversation_id": "!dm"}
+
+
+async def test_remembering_a_conversation_keeps_the_reference_its_channel_saved(engine: AsyncEngine) -> None:
+    store = ConversationStore(engine)
+    saved = {"conversation_id": "19:a", "service_url": "https://smba.example/", "bot": {"id": "28:b"}}
+    await store.save(ConversationRecord("teams", "19:a", False, "u1", saved), T0)
+    await store.remember("teams", "19:a", is_private=True, user_id="u1", at=T0 + timedelta(minutes=1))
+    record = await store.private_for("teams", "u1")
+    assert record is not None and record.reference == saved  # not overwritten with the stub
 
 
 async def test_old_answers_and_their_feedback_are_forgotten(engine: AsyncEngine) -> None:
