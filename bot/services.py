@@ -63,7 +63,7 @@ class Services:
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """Open the state database (migrated) and the vector store; dispose of them on exit."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, statement_timeout_s=settings.state.statement_timeout_s)
     try:
         await migrate(engine)
         store, embeddings = open_store(settings)
@@ -96,7 +96,13 @@ def build_answerer(services: Services, *, warm: bool = True) -> AnswerPipeline:
         if lexical is not None:
             lexical.warm_up()
     retriever = HybridRetriever(
-        dense, lexical, mode=cfg.mode, top_k=cfg.top_k, candidates=cfg.candidates, bm25_weight=cfg.bm25_weight
+        dense,
+        lexical,
+        mode=cfg.mode,
+        top_k=cfg.top_k,
+        candidates=cfg.candidates,
+        bm25_weight=cfg.bm25_weight,
+        timeout_s=cfg.timeout_s,
     )
     llm = None
     if settings.llm.base_url:

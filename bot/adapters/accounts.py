@@ -11,7 +11,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from argon2 import PasswordHasher
@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.adapters.sql import aware, upsert
 from bot.adapters.tables import console_sessions, console_signin_failures, console_users
 from bot.errors import ConfigError
 
@@ -35,10 +36,6 @@ __all__ = [
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _sha256(text: str) -> str:
@@ -93,19 +90,15 @@ class UserStore:
 
     async def provision(self, user: User, at: datetime) -> None:
         """Create an account signed in through OpenID Connect (no password), or refresh its role."""
+        values = {
+            "name": user.name,
+            "role": user.role.value,
+            "password_hash": _NO_PASSWORD,
+            "created_at": at,
+            "updated_at": at,
+        }
         async with self._engine.begin() as conn:
-            result = await conn.execute(
-                update(console_users)
-                .where(console_users.c.name == user.name)
-                .values(role=user.role.value, updated_at=at)
-            )
-            if result.rowcount == 0:
-                values = {"name": user.name, "role": user.role.value, "password_hash": _NO_PASSWORD}
-                try:
-                    async with conn.begin_nested():
-                        await conn.execute(insert(console_users).values(**values, created_at=at, updated_at=at))
-                except IntegrityError:  # another instance provisioned it at the same moment
-                    pass
+            await upsert(conn, console_users, values, key=("name",), update=("role", "updated_at"))
 
     async def set_password(self, name: str, password: str, at: datetime) -> bool:
         """Replace the password and end the user's sessions; False if there is no such account."""
@@ -128,7 +121,7 @@ class UserStore:
     async def list(self) -> list[User]:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(select(console_users).order_by(console_users.c.name))).mappings().all()
-        return [User(r["name"], Role(r["role"]), _utc(r["created_at"])) for r in rows]
+        return [User(r["name"], Role(r["role"]), aware(r["created_at"])) for r in rows]
 
     async def count(self) -> int:
         async with self._engine.connect() as conn:
@@ -145,7 +138,7 @@ class UserStore:
             return None
         if row is None:
             return None
-        return User(row["name"], Role(row["role"]), _utc(row["created_at"]))
+        return User(row["name"], Role(row["role"]), aware(row["created_at"]))
 
 
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
@@ -180,10 +173,10 @@ class SessionStore:
         )
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).mappings().first()
-        if row is None or _utc(row["expires_at"]) <= at:
+        if row is None or aware(row["expires_at"]) <= at:
             return None
-        user = User(row["name"], Role(row["role"]), _utc(row["created_at"]))
-        return Session(user, row["csrf_token"], _utc(row["expires_at"]))
+        user = User(row["name"], Role(row["role"]), aware(row["created_at"]))
+        return Session(user, row["csrf_token"], aware(row["expires_at"]))
 
     async def end(self, token: str) -> None:
         async with self._engine.begin() as conn:

@@ -3,20 +3,21 @@
 Each change is one transaction that also writes the audit row and the outbox messages it causes, so a
 case, its history and its notifications exist together or not at all. Concurrent changes to one
 case are serialised by a row lock taken first (`UPDATE ... SET state = state`: a row lock on
-PostgreSQL, the write lock on SQLite); reference numbers come from a per-year counter row the same way.
+PostgreSQL, the write lock on SQLite); reference numbers come from a per-year counter row that one upsert
+creates or bumps.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.adapters.outbox import enqueue, purge_case_rows
+from bot.adapters.sql import aware, upsert
 from bot.adapters.tables import case_counters, case_events, cases, intake_dialogues
 from bot.core.escalation import (
     Attachment,
@@ -36,16 +37,6 @@ from bot.core.intake import Dialogue, Step
 __all__ = ["SqlCaseStore"]
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def _case(row: Any) -> Case:
     att = row["attachment"] or {}
     return Case(
@@ -62,15 +53,15 @@ def _case(row: Any) -> Case:
         attachment=Attachment(
             att.get("question"), att.get("answer"), tuple((s[0], s[1]) for s in att.get("sources") or ())
         ),
-        created_at=_aware(row["created_at"]),
-        updated_at=_aware(row["updated_at"]),
+        created_at=aware(row["created_at"]),
+        updated_at=aware(row["updated_at"]),
         answer_id=row["answer_id"],
         claimed_by=row["claimed_by"],
         claimed_by_name=row["claimed_by_name"],
-        claimed_at=_utc(row["claimed_at"]),
+        claimed_at=aware(row["claimed_at"]),
         closing_note=row["closing_note"],
-        closed_at=_utc(row["closed_at"]),
-        reminded_at=_utc(row["reminded_at"]),
+        closed_at=aware(row["closed_at"]),
+        reminded_at=aware(row["reminded_at"]),
     )
 
 
@@ -99,20 +90,16 @@ class SqlCaseStore:
         self._engine = engine
 
     async def _next_seq(self, conn: AsyncConnection, year: int) -> int:
-        for _ in range(5):
-            bumped = await conn.execute(
-                update(case_counters).where(case_counters.c.year == year).values(last=case_counters.c.last + 1)
-            )
-            if bumped.rowcount == 1:
-                row = (await conn.execute(select(case_counters.c.last).where(case_counters.c.year == year))).one()
-                return int(row[0])
-            try:
-                async with conn.begin_nested():
-                    await conn.execute(insert(case_counters).values(year=year, last=1))
-                return 1
-            except IntegrityError:  # another instance started the year a moment ago: bump theirs
-                continue
-        raise RuntimeError("could not allocate a case number")
+        """The next number of `year`: the counter row is created at 1 or bumped, in one statement."""
+        bumped = await upsert(
+            conn,
+            case_counters,
+            {"year": year, "last": 1},
+            key=("year",),
+            update={"last": case_counters.c.last + 1},
+            returning=(case_counters.c.last,),
+        )
+        return int(bumped.scalar_one())
 
     async def create(
         self,
@@ -217,7 +204,7 @@ class SqlCaseStore:
         query = select(case_events).where(case_events.c.case_ref == ref).order_by(case_events.c.id)
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
-        return [AuditEntry(_aware(r["at"]), r["actor"], r["event"], r["from_state"], r["to_state"]) for r in rows]
+        return [AuditEntry(aware(r["at"]), r["actor"], r["event"], r["from_state"], r["to_state"]) for r in rows]
 
     async def purge(self, closed_before: datetime) -> int:
         """Delete cases closed before `closed_before`, with their audit and outbox rows, and stale dialogues."""
@@ -265,19 +252,9 @@ class SqlCaseStore:
             "data": {**stored.dialogue.answers, "_answer_id": stored.answer_id},
             "updated_at": at,
         }
-        key = (intake_dialogues.c.channel == stored.channel) & (intake_dialogues.c.user_id == stored.user_id)
+        row = {"channel": stored.channel, "user_id": stored.user_id, "started_at": at, **values}
         async with self._engine.begin() as conn:
-            if (await conn.execute(update(intake_dialogues).where(key).values(**values))).rowcount == 1:
-                return
-            try:
-                async with conn.begin_nested():
-                    await conn.execute(
-                        insert(intake_dialogues).values(
-                            channel=stored.channel, user_id=stored.user_id, started_at=at, **values
-                        )
-                    )
-            except IntegrityError:
-                await conn.execute(update(intake_dialogues).where(key).values(**values))
+            await upsert(conn, intake_dialogues, row, key=("channel", "user_id"), update=list(values))
 
     async def drop_dialogue(self, channel: str, user_id: str) -> None:
         async with self._engine.begin() as conn:

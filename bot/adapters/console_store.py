@@ -17,6 +17,7 @@ from sqlalchemy import case, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import ColumnElement
 
+from bot.adapters.sql import aware, upsert
 from bot.adapters.tables import answers, cases, console_audit, feedback, gap_notes, ingest_events
 from bot.core.digest import GapReason
 from bot.core.escalation import CaseState
@@ -24,10 +25,6 @@ from bot.core.gaps import GapQuestion
 from bot.core.models import IngestAction
 
 __all__ = ["AuditEntry", "AuditLog", "DayCount", "DocumentStats", "GapStore", "IngestRun", "OverviewStats"]
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +57,7 @@ class AuditLog:
             query = query.where(console_audit.c.target == target)
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
-        return [AuditEntry(_utc(r["at"]), r["actor"], r["action"], r["target"], r["detail"]) for r in rows]
+        return [AuditEntry(aware(r["at"]), r["actor"], r["action"], r["target"], r["detail"]) for r in rows]
 
 
 class GapStore:
@@ -84,24 +81,20 @@ class GapStore:
         async with self._engine.connect() as conn:
             for reason, query in ((GapReason.REFUSED, refused), (GapReason.DISLIKED, disliked)):
                 for answer_id, question, at in await conn.execute(query):
-                    found.setdefault(answer_id, GapQuestion(answer_id, question, reason, _utc(at)))
+                    found.setdefault(answer_id, GapQuestion(answer_id, question, reason, aware(at)))
         return sorted(found.values(), key=lambda g: g.at, reverse=True)
 
     async def mark_handled(self, answer_ids: Sequence[str], by: str, note: str, at: datetime) -> int:
         """Mark these answers' gap handled; returns how many were newly marked (a mark already there stays)."""
+        marked = 0
         async with self._engine.begin() as conn:
-            existing = {
-                r[0]
-                for r in await conn.execute(select(gap_notes.c.answer_id).where(gap_notes.c.answer_id.in_(answer_ids)))
-            }
-            rows = [
-                {"answer_id": a, "handled_by": by, "handled_at": at, "note": note}
-                for a in dict.fromkeys(answer_ids)
-                if a not in existing
-            ]
-            if rows:
-                await conn.execute(insert(gap_notes), rows)
-        return len(rows)
+            for answer_id in dict.fromkeys(answer_ids):
+                row = {"answer_id": answer_id, "handled_by": by, "handled_at": at, "note": note}
+                new = await upsert(
+                    conn, gap_notes, row, key=("answer_id",), update=(), returning=(gap_notes.c.answer_id,)
+                )
+                marked += new.first() is not None
+        return marked
 
 
 class DocumentStats:
@@ -118,7 +111,7 @@ class DocumentStats:
             .group_by(ingest_events.c.doc_id)
         )
         async with self._engine.connect() as conn:
-            return {doc_id: _utc(at) for doc_id, at in await conn.execute(query)}
+            return {doc_id: aware(at) for doc_id, at in await conn.execute(query)}
 
     async def votes(self) -> dict[str, tuple[int, int]]:
         query = select(answers.c.doc_ids, feedback.c.positive).select_from(
@@ -218,6 +211,6 @@ class OverviewStats:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [
-            IngestRun(run_id, _utc(started), _utc(end), int(added), int(updated), int(removed), int(failed))
+            IngestRun(run_id, aware(started), aware(end), int(added), int(updated), int(removed), int(failed))
             for run_id, started, end, added, updated, removed, failed in rows
         ]

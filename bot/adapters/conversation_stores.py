@@ -13,11 +13,11 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, null, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, null, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.chroma import ChromaStore
+from bot.adapters.sql import upsert
 from bot.adapters.tables import handled_messages
 from bot.core.messages import ConversationRef, Feedback, IncomingMessage, UserId, parse_action
 from bot.core.ports import SourceInfo
@@ -99,12 +99,16 @@ class StateMessageClaims:
             "heartbeat_at": at,
             "message": _encode(msg),
         }
-        try:
-            async with self._engine.begin() as conn:
-                await conn.execute(insert(handled_messages).values(**values))
-        except IntegrityError:
-            return False
-        return True
+        async with self._engine.begin() as conn:
+            claimed = await upsert(
+                conn,
+                handled_messages,
+                values,
+                key=("channel", "message_key"),
+                update=(),
+                returning=[handled_messages.c.message_key],
+            )
+            return claimed.first() is not None
 
     async def heartbeat(self, at: datetime) -> int:
         t = handled_messages.c

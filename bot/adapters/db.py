@@ -7,6 +7,7 @@ from importlib.resources import files
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event, text
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -18,10 +19,16 @@ __all__ = ["create_engine", "is_unreachable", "migrate", "ping"]
 _PG_MIGRATION_LOCK = 0x6F6E7275  # "onru"
 
 
-def create_engine(url: str, timeout_s: float = 10.0) -> AsyncEngine:
-    """An engine for `url`; SQLite gets WAL and a busy timeout so the CLI and the bot can share a file."""
+def create_engine(url: str, timeout_s: float = 10.0, statement_timeout_s: float = 30.0) -> AsyncEngine:
+    """An engine for `url` whose statements give up after `statement_timeout_s` (`state.statement_timeout_s`).
+
+    PostgreSQL cancels a statement running longer (`statement_timeout`), raised as a `StoreError` that
+    names the setting; `timeout_s` bounds connecting. SQLite gets WAL, and a statement waits at most
+    `statement_timeout_s` for another connection's write lock (the busy timeout), so the CLI and the bot
+    can share a file.
+    """
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": timeout_s})
+        engine = create_async_engine(url, connect_args={"timeout": statement_timeout_s})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -31,8 +38,26 @@ def create_engine(url: str, timeout_s: float = 10.0) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, connect_args={"timeout": timeout_s})
+    settings = {"statement_timeout": str(max(1, round(statement_timeout_s * 1000)))}  # milliseconds
+    engine = create_async_engine(
+        url, pool_pre_ping=True, connect_args={"timeout": timeout_s, "server_settings": settings}
+    )
 
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _timed_out(context: ExceptionContext) -> BaseException | None:
+        if getattr(context.original_exception, "sqlstate", None) != _QUERY_CANCELED:
+            return None
+        error = StoreError(
+            f"the state database cancelled a statement that ran longer than state.statement_timeout_s "
+            f"({statement_timeout_s:g} s): {context.original_exception}"
+        )
+        error.__cause__ = context.sqlalchemy_exception
+        return error
+
+    return engine
+
+
+_QUERY_CANCELED = "57014"  # statement_timeout, or a cancel request
 
 # SQLSTATE classes of an unreachable server: 08 connection exceptions, 57P shutting down or starting up.
 _UNREACHABLE_SQLSTATES = ("08", "57P")
@@ -65,19 +90,20 @@ async def ping(engine: AsyncEngine) -> None:
         await conn.execute(text("SELECT 1"))
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: Connection, revision: str) -> None:
     if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL statement_timeout = 0")  # a migration may rewrite a large table
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
     config = Config()
     config.set_main_option("script_location", str(files("bot.adapters") / "migrations"))
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
 
 
-async def migrate(engine: AsyncEngine) -> None:
-    """Bring the schema to the newest revision; safe to run from several instances at once."""
+async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
+    """Bring the schema to `revision` (the newest by default); safe to run from several instances at once."""
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(_upgrade)
+            await conn.run_sync(_upgrade, revision)
     except Exception as exc:
         raise StoreError(f"cannot migrate the state database ({engine.url.render_as_string()}): {exc}") from exc

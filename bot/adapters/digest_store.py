@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from typing import Any, Protocol
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import prompts
 from bot.adapters.outbox import enqueue
+from bot.adapters.sql import aware, upsert
 from bot.adapters.tables import answers, digest_subscriptions, feedback
 from bot.core.clock import utc
 from bot.core.digest import Audience, GapReason, KnowledgeGapEvent, OpenCase, Subscription, parse_time
@@ -36,11 +36,6 @@ OUTBOX_KIND = "digest"
 _subs = digest_subscriptions
 
 
-def _utc(value: datetime) -> datetime:
-    """SQLite returns naive datetimes; everything stored is UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def _subscription(row: Any) -> Subscription:
     return Subscription(
         id=int(row["id"]),
@@ -48,9 +43,9 @@ def _subscription(row: Any) -> Subscription:
         conversation_id=row["conversation_id"],
         send_time=parse_time(row["send_time"]) if row["send_time"] else None,
         audience=Audience(omo=bool(row["omo"]), editors=bool(row["editors"])),
-        subscribed_at=_utc(row["subscribed_at"]),
+        subscribed_at=aware(row["subscribed_at"]),
         last_sent_date=row["last_sent_date"],
-        last_sent_at=_utc(row["last_sent_at"]) if row["last_sent_at"] is not None else None,
+        last_sent_at=aware(row["last_sent_at"]),
     )
 
 
@@ -72,19 +67,10 @@ class DigestStore:
             "subscribed_at": at,
             "updated_at": at,
         }
-        where = (_subs.c.channel == channel) & (_subs.c.conversation_id == conversation_id)
+        new = {"channel": channel, "conversation_id": conversation_id, **values}
         async with self._engine.begin() as conn:
-            result = await conn.execute(update(_subs).where(where).values(**values))
-            if result.rowcount == 0:
-                try:
-                    async with conn.begin_nested():
-                        await conn.execute(
-                            insert(_subs).values(channel=channel, conversation_id=conversation_id, **values)
-                        )
-                except IntegrityError:  # subscribed from another instance a moment ago: update that row
-                    await conn.execute(update(_subs).where(where).values(**values))
-            row = (await conn.execute(select(_subs).where(where))).mappings().one()
-        return _subscription(row)
+            stored = await upsert(conn, _subs, new, key=("channel", "conversation_id"), returning=list(_subs.c))
+            return _subscription(stored.mappings().one())
 
     async def unsubscribe(self, channel: str, conversation_id: str) -> bool:
         where = (_subs.c.channel == channel) & (_subs.c.conversation_id == conversation_id) & _subs.c.enabled
@@ -142,9 +128,9 @@ class DigestStore:
             .where(feedback.c.positive.is_(False) & (feedback.c.at > since) & (feedback.c.at <= until))
         )
         async with self._engine.connect() as conn:
-            gaps = [KnowledgeGapEvent(row[0], GapReason.REFUSED, _utc(row[1])) for row in await conn.execute(refused)]
+            gaps = [KnowledgeGapEvent(row[0], GapReason.REFUSED, aware(row[1])) for row in await conn.execute(refused)]
             gaps += [
-                KnowledgeGapEvent(row[0], GapReason.DISLIKED, _utc(row[1])) for row in await conn.execute(disliked)
+                KnowledgeGapEvent(row[0], GapReason.DISLIKED, aware(row[1])) for row in await conn.execute(disliked)
             ]
         gaps.sort(key=lambda g: g.at)
         return gaps

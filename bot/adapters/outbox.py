@@ -43,14 +43,14 @@ import random
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot import prompts
+from bot.adapters.sql import aware, upsert
 from bot.adapters.tables import outbox
 from bot.core.clock import Clock, utc
 from bot.core.messages import Button, Channel, ConversationRef, FormField, FormReply, TextReply, parse_action
@@ -70,10 +70,6 @@ log = logging.getLogger(__name__)
 
 QueuedReply = TextReply | FormReply
 """What the outbox can carry."""
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _button(button: Button) -> dict[str, Any]:
@@ -168,15 +164,8 @@ async def enqueue(
     if dedupe_key is None:
         await conn.execute(insert(outbox).values(**values))
         return True
-    exists = await conn.execute(select(outbox.c.id).where(outbox.c.dedupe_key == dedupe_key))
-    if exists.first() is not None:
-        return False
-    try:
-        async with conn.begin_nested():
-            await conn.execute(insert(outbox).values(**values))
-    except IntegrityError:  # another instance queued the same key a moment ago
-        return False
-    return True
+    queued = await upsert(conn, outbox, values, key=("dedupe_key",), update=(), returning=(outbox.c.id,))
+    return queued.first() is not None
 
 
 async def purge_case_rows(conn: AsyncConnection, case_refs: Sequence[str]) -> int:
@@ -350,7 +339,7 @@ class OutboxWorker:
                     reply=reply,
                     case_ref=row["case_ref"],
                     attempts=row["attempts"],
-                    created_at=_utc(row["created_at"]),
+                    created_at=aware(row["created_at"]),
                 )
             )
         return claimed

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.tables import answers, conversations, feedback, ingest_events, kv
+from bot.adapters.sql import aware, upsert
+from bot.adapters.tables import answers, conversations, feedback, ingest_events, kv, kv_members
 from bot.core.clock import utc
 from bot.core.models import Access, IngestAction, IngestEvent
 from bot.core.ports import AnswerEntry, AnswerId
@@ -28,11 +28,6 @@ __all__ = [
     "IngestLog",
     "KeyValueStore",
 ]
-
-
-def _utc(value: datetime) -> datetime:
-    """SQLite returns naive datetimes; everything stored is UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 class IngestLog:
@@ -69,7 +64,7 @@ class IngestLog:
         return [
             IngestEvent(
                 run_id=r["run_id"],
-                at=_utc(r["at"]),
+                at=aware(r["at"]),
                 action=IngestAction(r["action"]),
                 doc_id=r["doc_id"],
                 title=r["title"],
@@ -136,7 +131,7 @@ class AnswerStore:
             question=row["question"],
             doc_ids=tuple(row["doc_ids"]),
             confident=bool(row["confident"]),
-            at=_utc(row["at"]),
+            at=aware(row["at"]),
             text=row["text"],
             message_id=row["message_id"],
             answer_ms=row["answer_ms"],
@@ -167,11 +162,9 @@ class AnswerStore:
 
     async def add_feedback(self, answer_id: str, user_id: str, positive: bool, at: datetime) -> None:
         """Store a vote; a second vote by the same user on the same answer replaces the first."""
+        values = {"answer_id": answer_id, "user_id": user_id, "positive": positive, "at": at}
         async with self._engine.begin() as conn:
-            await conn.execute(
-                delete(feedback).where((feedback.c.answer_id == answer_id) & (feedback.c.user_id == user_id))
-            )
-            await conn.execute(insert(feedback).values(answer_id=answer_id, user_id=user_id, positive=positive, at=at))
+            await upsert(conn, feedback, values, key=("answer_id", "user_id"))
 
     async def forget_before(self, moment: datetime) -> int:
         """Delete answers (questions included) and their feedback from before `moment`; returns how many answers."""
@@ -199,6 +192,9 @@ class ConversationRecord:
     reference: dict[str, Any]
 
 
+_CONVERSATION_KEY = ("channel", "conversation_id")
+
+
 class ConversationStore:
     """`ConversationLog` over the conversations table: references for sending digests and case updates proactively."""
 
@@ -213,42 +209,30 @@ class ConversationStore:
         A reference the channel stored itself (Teams keeps the SDK's serialised ConversationReference,
         needed for proactive sends) is kept, never overwritten with that stub.
         """
-        existing = await self.get(channel, conversation_id)
-        record = ConversationRecord(
-            channel=channel,
-            conversation_id=conversation_id,
-            is_private=is_private,
-            user_id=user_id,
-            reference=existing.reference if existing is not None else {"conversation_id": conversation_id},
-        )
-        await self.save(record, at)
+        values = {
+            "channel": channel,
+            "conversation_id": conversation_id,
+            "is_private": is_private,
+            "user_id": user_id,
+            "reference": {"conversation_id": conversation_id},
+            "updated_at": at,
+        }
+        async with self._engine.begin() as conn:
+            await upsert(
+                conn, conversations, values, key=_CONVERSATION_KEY, update=("is_private", "user_id", "updated_at")
+            )
 
     async def save(self, record: ConversationRecord, at: datetime) -> None:
         values = {
+            "channel": record.channel,
+            "conversation_id": record.conversation_id,
             "is_private": record.is_private,
             "user_id": record.user_id,
             "reference": record.reference,
             "updated_at": at,
         }
         async with self._engine.begin() as conn:
-            result = await conn.execute(
-                update(conversations)
-                .where(
-                    (conversations.c.channel == record.channel)
-                    & (conversations.c.conversation_id == record.conversation_id)
-                )
-                .values(**values)
-            )
-            if result.rowcount == 0:
-                try:
-                    async with conn.begin_nested():
-                        await conn.execute(
-                            insert(conversations).values(
-                                channel=record.channel, conversation_id=record.conversation_id, **values
-                            )
-                        )
-                except IntegrityError:  # another instance inserted it first; its copy is as good
-                    pass
+            await upsert(conn, conversations, values, key=_CONVERSATION_KEY)
 
     async def get(self, channel: str, conversation_id: str) -> ConversationRecord | None:
         query = select(conversations).where(
@@ -285,7 +269,10 @@ def _conversation(row: Any) -> ConversationRecord:
 
 
 class KeyValueStore:
-    """Small named values that must survive a restart (a sync token, a last-sent date)."""
+    """Small named values and named sets that must survive a restart (a sync token, Matrix's direct chats).
+
+    A set is rows, one per member, so instances adding members at the same time never lose one.
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -296,8 +283,17 @@ class KeyValueStore:
         return None if row is None else str(row[0])
 
     async def set(self, key: str, value: str) -> None:
-        now = utc()
         async with self._engine.begin() as conn:
-            result = await conn.execute(update(kv).where(kv.c.key == key).values(value=value, updated_at=now))
-            if result.rowcount == 0:
-                await conn.execute(insert(kv).values(key=key, value=value, updated_at=now))
+            await upsert(conn, kv, {"key": key, "value": value, "updated_at": utc()}, key=("key",))
+
+    async def members(self, key: str) -> frozenset[str]:
+        """The members of the set named `key` (empty if there is none)."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(select(kv_members.c.member).where(kv_members.c.key == key))
+            return frozenset(str(r[0]) for r in rows)
+
+    async def add_member(self, key: str, member: str) -> None:
+        """Add `member` to the set named `key`; adding one twice is no change."""
+        async with self._engine.begin() as conn:
+            row = {"key": key, "member": member, "added_at": utc()}
+            await upsert(conn, kv_members, row, key=("key", "member"), update=())

@@ -34,6 +34,7 @@ __all__ = [
     "ingest_events",
     "intake_dialogues",
     "kv",
+    "kv_members",
     "metadata",
     "outbox",
 ]
@@ -99,6 +100,15 @@ kv = Table(
     Column("key", String(255), primary_key=True),
     Column("value", Text, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# 0007: a named set, one row per member (Matrix's direct chats under `matrix.direct.<user id>`)
+kv_members = Table(
+    "kv_members",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("member", String(512), primary_key=True),
+    Column("added_at", DateTime(timezone=True), nullable=False),
 )
 
 # --- 0002: OMO escalation and the outbox -------------------------------------------------------

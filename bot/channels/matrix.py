@@ -17,7 +17,6 @@ backoff capped at `max_backoff_s`; the homeserver refusing a call raises `Channe
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -80,6 +79,10 @@ class KeyValue(Protocol):
     async def get(self, key: str) -> str | None: ...
 
     async def set(self, key: str, value: str) -> None: ...
+
+    async def members(self, key: str) -> frozenset[str]: ...
+
+    async def add_member(self, key: str, member: str) -> None: ...
 
 
 def _check(resp: object, what: str) -> None:
@@ -180,8 +183,7 @@ class MatrixChannel(ChannelBase):
         self._cutoff_ms = start_ms - int(self._cfg.catch_up_max_age.total_seconds() * 1000) if since else start_ms
         resp = await self._call("sync", self.client.sync(timeout=0, since=since, full_state=True))
         assert isinstance(resp, SyncResponse)
-        stored = await self._kv.get(self._direct_key)
-        self._direct = set(json.loads(stored)) if stored else set()
+        self._direct = set(await self._kv.members(self._direct_key))
         async with asyncio.timeout(self._cfg.request_timeout_s):
             listed = await self.client.list_direct_rooms()  # an error here means "no m.direct yet"
         if isinstance(listed, DirectRoomsResponse):
@@ -293,14 +295,11 @@ class MatrixChannel(ChannelBase):
     async def _refresh_direct(self, room_ids: Iterable[str]) -> None:
         """Learn direct chats another instance joined: the list lives in the database, not in one process."""
         if set(room_ids) - self._direct:
-            stored = await self._kv.get(self._direct_key)
-            self._direct.update(json.loads(stored) if stored else ())
+            self._direct.update(await self._kv.members(self._direct_key))
 
     async def _add_direct(self, room_id: str) -> None:
-        stored = await self._kv.get(self._direct_key)
-        self._direct.update(json.loads(stored) if stored else ())
+        await self._kv.add_member(self._direct_key, room_id)
         self._direct.add(room_id)
-        await self._kv.set(self._direct_key, json.dumps(sorted(self._direct)))
 
     def _allowed(self, user_id: str) -> bool:
         return user_allowed(user_id, self._user_id, self._cfg.allowed_users, self._cfg.allowed_servers)

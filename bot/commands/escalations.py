@@ -54,7 +54,7 @@ async def _store(settings: Settings) -> tuple[SqlCaseStore, Any]:
     from bot.adapters.db import create_engine, migrate
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, statement_timeout_s=settings.state.statement_timeout_s)
     await migrate(engine)
     return SqlCaseStore(engine), engine
 

@@ -58,7 +58,7 @@ async def _stores(settings: Settings) -> AsyncIterator[tuple[UserStore, AuditLog
     from bot.adapters.db import create_engine, migrate
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, statement_timeout_s=settings.state.statement_timeout_s)
     try:
         await migrate(engine)
         yield UserStore(engine), AuditLog(engine)

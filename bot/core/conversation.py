@@ -90,7 +90,9 @@ class Conversation:
         self._digests = digests
         self._escalation = escalation  # OMO intake and team commands; True when it took the message
         self._claims = claims  # without claims (tests, the console) every delivery is handled
-        self._takeover = timedelta(seconds=claim_takeover_s)
+        # Stale after five missed sixths, so with a sweep every fifteenth (see `bot.app`) a dead owner's claim
+        # is taken over within `claim_takeover_s` of its death.
+        self._takeover = timedelta(seconds=claim_takeover_s * 5 / 6)
         self._outage_retry_s = outage_retry_s
         self._is_outage = is_outage
 

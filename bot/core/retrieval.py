@@ -6,7 +6,9 @@ plain dense search and reciprocal-rank fusion (measured; see `bench/govfaq.py`).
 candidate gets a real cosine (lexical-only hits are looked up), so the top cosine stays usable as
 the refusal signal. For the best `evidence_k` passages the retrieval also carries the cosine of the
 query to each of their stored sentence vectors, which the extractive answerer ranks sentences by.
-The indexes are synchronous; `retrieve` runs them in a worker thread.
+The indexes are synchronous; `retrieve` runs them in a worker thread and gives up after `timeout_s`
+(`retrieval.timeout_s`) with a `RetrievalError`, so a store that does not answer gets the user an apology
+instead of silence. The abandoned search finishes in its thread; its result is dropped.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class HybridRetriever:
         candidates: int = 50,
         bm25_weight: float = 0.01,
         evidence_k: int = 5,
+        timeout_s: float = 10.0,
     ) -> None:
         if mode in ("dense", "hybrid") and dense is None:
             raise ValueError(f"mode {mode!r} needs a dense index")
@@ -73,16 +76,22 @@ class HybridRetriever:
         self._candidates = max(candidates, top_k)
         self._weight = bm25_weight
         self._evidence_k = evidence_k
+        self._timeout_s = timeout_s
 
     async def retrieve(self, question: str, access: frozenset[Access], parts: Sequence[str] = ()) -> Retrieval:
-        """Search in a worker thread; store failures become `RetrievalError`.
+        """Search in a worker thread; store failures and a search beyond `timeout_s` become `RetrievalError`.
 
         `parts` (see `bot.core.question_parts`) are compared with the top passages' sentences one by one.
         """
         try:
-            return await asyncio.to_thread(self.retrieve_sync, question, access, parts)
+            async with asyncio.timeout(self._timeout_s):
+                return await asyncio.to_thread(self.retrieve_sync, question, access, parts)
         except StoreError as exc:
             raise RetrievalError(f"search failed: {exc}") from exc
+        except TimeoutError as exc:
+            raise RetrievalError(
+                f"search did not answer within retrieval.timeout_s ({self._timeout_s:g} s); is the vector store slow?"
+            ) from exc
 
     def retrieve_sync(self, question: str, access: frozenset[Access], parts: Sequence[str] = ()) -> Retrieval:
         if self._mode == "bm25":

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.state import AnswerStore, ConversationStore
+from bot.adapters.db import create_engine, migrate
+from bot.adapters.state import AnswerStore, ConversationRecord, ConversationStore, KeyValueStore
+from bot.adapters.tables import kv
 from bot.core.ports import AnswerEntry, AnswerId
 
 pytestmark = pytest.mark.integration
@@ -45,6 +51,15 @@ async def test_conversation_log_saves_reference(engine: AsyncEngine) -> None:
     assert record is not None and record.reference == {"conversation_id": "!dm"}
 
 
+async def test_remembering_a_conversation_keeps_the_reference_its_channel_saved(engine: AsyncEngine) -> None:
+    store = ConversationStore(engine)
+    saved = {"conversation_id": "19:a", "service_url": "https://smba.example/", "bot": {"id": "28:b"}}
+    await store.save(ConversationRecord("teams", "19:a", False, "u1", saved), T0)
+    await store.remember("teams", "19:a", is_private=True, user_id="u1", at=T0 + timedelta(minutes=1))
+    record = await store.private_for("teams", "u1")
+    assert record is not None and record.reference == saved  # not overwritten with the stub
+
+
 async def test_old_answers_and_their_feedback_are_forgotten(engine: AsyncEngine) -> None:
     store = AnswerStore(engine)
     await store.record(entry("old", None, "Oude vraag van Jansen", 0))
@@ -54,3 +69,36 @@ async def test_old_answers_and_their_feedback_are_forgotten(engine: AsyncEngine)
     assert await store.forget_before(T0 + timedelta(minutes=30)) == 1
     assert await store.find(answer_id="old") is None and await store.feedback_for("old") == []
     assert await store.find(answer_id="new") is not None and await store.feedback_for("new") == [("@a:x", True)]
+
+
+async def test_members_added_at_once_by_two_instances_are_all_kept(engine: AsyncEngine) -> None:
+    """Direct chats are rows: two instances adding rooms together lose none (a rewritten JSON list did)."""
+    stores = [KeyValueStore(engine), KeyValueStore(engine)]
+    rooms = [f"!room{i}:x" for i in range(10)]
+    await asyncio.gather(*(stores[i % 2].add_member("matrix.direct.@bot:x", r) for i, r in enumerate(rooms)))
+    await stores[0].add_member("matrix.direct.@bot:x", rooms[0])  # again: no change, no error
+    assert await stores[1].members("matrix.direct.@bot:x") == frozenset(rooms)
+    assert await stores[1].members("matrix.direct.@other:x") == frozenset()
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+async def test_migration_moves_direct_chat_lists_into_rows(
+    dialect: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'state.db'}"
+    if dialect == "postgresql":
+        url = request.getfixturevalue("postgres").new_database()
+    engine = create_engine(url)
+    try:
+        await migrate(engine, "0006")
+        async with engine.begin() as conn:
+            listed = json.dumps(["!a:x", "!b:x"])
+            await conn.execute(insert(kv).values(key="matrix.direct.@bot:x", value=listed, updated_at=T0))
+            await conn.execute(insert(kv).values(key="matrix.next_batch.@bot:x", value="s42", updated_at=T0))
+        await migrate(engine)
+        store = KeyValueStore(engine)
+        assert await store.members("matrix.direct.@bot:x") == {"!a:x", "!b:x"}
+        assert await store.get("matrix.direct.@bot:x") is None  # the list is gone, not left to go stale
+        assert await store.get("matrix.next_batch.@bot:x") == "s42"  # other values stay
+    finally:
+        await engine.dispose()
