@@ -30,22 +30,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout: reuse the test harness
 
 import aiohttp  # noqa: E402
+from matrix_roundtrip import QUESTIONS  # noqa: E402  (bench/ is on the path: run as `python bench/load.py`)
 from nio import AsyncClient, MatrixRoom, RoomMessageNotice, RoomMessageText  # noqa: E402
 
 from tests.bot.channels.matrix_harness import eventually  # noqa: E402
 from tests.bot.serve_harness import ServeProcess, ingest  # noqa: E402
 from tests.conftest import postgres_server  # noqa: E402
 from tests.synapse import Synapse  # noqa: E402
-
-QUESTIONS = [
-    "Wat is de Maatschappelijke Impact Afweging?",
-    "Wat doet het Ondersteuningsteam Maatschappelijke Onrust?",
-    "Hoe kan een gemeente haar informatiepositie versterken?",
-    "Wat is het Forum Maatschappelijke Onrust?",
-    "Welke rol heeft de burgemeester bij onrust?",
-    "Wanneer mag de burgemeester een noodverordening geven?",
-    "Hoe meld ik bedreiging van een ambtenaar?",
-]
 
 
 class User:

@@ -45,6 +45,8 @@ QUESTIONS = [
     "Hoe kan een gemeente haar informatiepositie versterken?",
     "Wat is het Forum Maatschappelijke Onrust?",
     "Welke rol heeft de burgemeester bij onrust?",
+    "Wanneer mag de burgemeester een noodverordening geven?",
+    "Hoe meld ik bedreiging van een ambtenaar?",
 ]
 
 
