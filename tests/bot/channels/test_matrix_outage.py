@@ -17,19 +17,29 @@ from tests.synapse import Synapse
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(120)]
 
 
-async def test_questions_during_an_outage_are_answered_once_after_it_and_never_apologised_for(
+async def answered_once_then_down(
     synapse: Synapse, own_postgres: Postgres, tmp_path: Path
-) -> None:
+) -> tuple[Bot, Official, str, str]:
+    """A bot on its own database and an official in a direct chat; the first question answered, then the
+    database stopped. Returns the bot, the official, the room and the database URL."""
     tag = uuid.uuid4().hex[:8]
-    bot = Bot(synapse.url, synapse.register(f"bot-{tag}"), tmp_path / "bot", database_url=own_postgres.new_database())
+    url = own_postgres.new_database()
+    bot = Bot(synapse.url, synapse.register(f"bot-{tag}"), tmp_path / "bot", database_url=url)
     official = Official(synapse.url, synapse.register(f"ambtenaar-{tag}"), tmp_path / "official")
     await bot.start()
     await official.start()
+    room = await official.room(bot.user_id, direct=True)
+    first = await official.say(room, "Eerste vraag")
+    await eventually(lambda: official.replies_to(first), what="the first answer")
+    await asyncio.to_thread(own_postgres.stop)
+    return bot, official, room, url
+
+
+async def test_questions_during_an_outage_are_answered_once_after_it_and_never_apologised_for(
+    synapse: Synapse, own_postgres: Postgres, tmp_path: Path
+) -> None:
+    bot, official, room, _ = await answered_once_then_down(synapse, own_postgres, tmp_path)
     try:
-        room = await official.room(bot.user_id, direct=True)
-        first = await official.say(room, "Eerste vraag")
-        await eventually(lambda: official.replies_to(first), what="the first answer")
-        await asyncio.to_thread(own_postgres.stop)
         during = [await official.say(room, f"Vraag {i} tijdens de storing") for i in range(3)]
         await asyncio.sleep(8)  # the database is away for about 10 s
         assert [official.replies_to(q) for q in during] == [[], [], []]  # waiting, not apologising
@@ -48,18 +58,9 @@ async def test_questions_during_an_outage_are_answered_once_after_it_and_never_a
 async def test_a_question_waiting_out_an_outage_is_answered_by_the_restarted_bot(
     synapse: Synapse, own_postgres: Postgres, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    tag = uuid.uuid4().hex[:8]
-    url = own_postgres.new_database()
-    bot = Bot(synapse.url, synapse.register(f"bot-{tag}"), tmp_path / "bot", database_url=url)
-    official = Official(synapse.url, synapse.register(f"ambtenaar-{tag}"), tmp_path / "official")
+    bot, official, room, url = await answered_once_then_down(synapse, own_postgres, tmp_path)
     again = Bot(bot.homeserver, bot.user_id, bot.data_dir, database_url=url)
-    await bot.start()
-    await official.start()
     try:
-        room = await official.room(bot.user_id, direct=True)
-        first = await official.say(room, "Eerste vraag")
-        await eventually(lambda: official.replies_to(first), what="the first answer")
-        await asyncio.to_thread(own_postgres.stop)
         with caplog.at_level(logging.WARNING, logger="bot.core.outage"):
             question = await official.say(room, "Vraag tijdens de storing")
             await eventually(lambda: "state database unreachable" in caplog.text, what="the question to wait")
