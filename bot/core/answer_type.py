@@ -13,6 +13,7 @@ names what is counted, or "het forum kent drie thema's" would answer "hoeveel le
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from enum import StrEnum
 
 from bot.core.text import STOPWORDS
@@ -163,10 +164,17 @@ def _counts(sentence: str, about: str, question: str) -> bool:
     near = re.compile(rf"\b{figure}\s+(\S+\s+){{0,2}}{prefix}|\b{prefix}\w*\s+(\S+\s+){{0,2}}{figure}")
     if not near.search(_NOT_A_FIGURE.sub(" ", sentence.lower())):
         return False
-    counted_as = {w[:_PREFIX] for w in _alike(about)}
-    others = {w[:_PREFIX] for w in _words(question)} - counted_as
+    return _shares_word(sentence, question, besides=_alike(about))
+
+
+def _shares_word(sentence: str, question: str, besides: Iterable[str]) -> bool:
+    """Whether `sentence` shares a word of `question` other than `besides` (true if the question has none).
+
+    Words meet by their first letters; "jaar" meets "jaarlijks": a word shorter than the prefix meets the
+    words it starts.
+    """
+    others = {w[:_PREFIX] for w in _words(question)} - {w[:_PREFIX] for w in besides}
     own = {w[:_PREFIX] for w in _words(sentence)}
-    # "jaar" meets "jaarlijks": a word shorter than the prefix meets the words it starts.
     return not others or any(o == w or (len(o) < _PREFIX and w.startswith(o)) for o in others for w in own)
 
 
@@ -177,9 +185,7 @@ def _amount_about(sentence: str, question: str) -> bool:
     """A sum of money in a sentence that shares a word with the question besides the money words."""
     if not _EVIDENCE[AnswerType.AMOUNT].search(_NOT_A_FIGURE.sub(" ", sentence.lower())):
         return False
-    asked = {w[:_PREFIX] for w in _words(question) if w not in _MONEY_WORDS}
-    own = {w[:_PREFIX] for w in _words(sentence)}
-    return not asked or bool(asked & own)
+    return _shares_word(sentence, question, besides=_MONEY_WORDS)
 
 
 # Things counted under more than one name: "hoeveel casussen" is answered by "25 zaken per jaar".
