@@ -234,22 +234,22 @@ class SqlCaseStore:
             row = (await conn.execute(query)).mappings().first()
         if row is None:
             return None
-        data = dict(row["data"])
         return StoredDialogue(
             channel=channel,
             user_id=user_id,
             conversation_id=row["conversation_id"],
             origin_conversation_id=row["origin_conversation_id"],
-            answer_id=data.pop("_answer_id", None),
-            dialogue=Dialogue(Step(row["step"]), data),
+            answer_id=row["answer_id"],
+            dialogue=Dialogue(Step(row["step"]), dict(row["data"])),
         )
 
     async def save_dialogue(self, stored: StoredDialogue, at: datetime) -> None:
         values = {
             "conversation_id": stored.conversation_id,
             "origin_conversation_id": stored.origin_conversation_id,
+            "answer_id": stored.answer_id,
             "step": stored.dialogue.step.value,
-            "data": {**stored.dialogue.answers, "_answer_id": stored.answer_id},
+            "data": dict(stored.dialogue.answers),
             "updated_at": at,
         }
         row = {"channel": stored.channel, "user_id": stored.user_id, "started_at": at, **values}
