@@ -20,7 +20,17 @@ from bot.core.clock import Clock
 from bot.core.escalation import Case, Remind, TransitionError
 from bot.core.escalation_ports import AnswerLookup, CaseNotFound, CaseStore, Outgoing, PrivateChats
 from bot.core.intake import Limits
-from bot.core.messages import Button, CaseAction, CaseVerb, Channel, ConversationRef, FormField, FormReply, TextReply
+from bot.core.messages import (
+    Button,
+    CaseAction,
+    CaseVerb,
+    Channel,
+    ConversationId,
+    ConversationRef,
+    FormField,
+    FormReply,
+    TextReply,
+)
 
 __all__ = ["OmoContext", "Reminders", "labels", "notification", "text_reply"]
 
@@ -46,7 +56,7 @@ class OmoContext:
     answers: AnswerLookup
     private: PrivateChats
     channels: Mapping[str, Channel]
-    omo: Mapping[str, str]
+    omo: Mapping[str, ConversationId]
     poke: Callable[[], None]
     limits: Limits
     max_chars: int
