@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -316,11 +316,12 @@ _SOURCES: ContextVar[tuple[Path | None, Mapping[str, str]]] = ContextVar("_SOURC
 def load_settings(
     config_file: Path | None = None,
     environ: Mapping[str, str] | None = None,
-    **overrides: Any,
+    *,
+    data_dir: Path | None = None,
 ) -> Settings:
     """Read settings from `config_file` (or `$ONRUST_CONFIG`, or `./onrust.toml` if present) and the environment.
 
-    `overrides` win over both (the CLI passes `data_dir` here; `None` values are ignored). Raises
+    `data_dir`, when given (the CLI's `--data-dir`), wins over both. Raises
     `ConfigError` listing every problem when something is invalid or a named config file is missing.
     """
     env = dict(os.environ if environ is None else environ)
@@ -333,7 +334,7 @@ def load_settings(
     env.pop("ONRUST_CONFIG", None)
     token = _SOURCES.set((config_file, env))
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+        return Settings() if data_dir is None else Settings(data_dir=data_dir)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise ConfigError(f"invalid configuration: {problems}") from exc

@@ -10,18 +10,19 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.core.messages import ConversationId
 
 if TYPE_CHECKING:
+    from bot.commands import Subcommands
     from bot.config import Settings
     from bot.core.digest_service import DigestService
 
 __all__ = ["register"]
 
 
-def register(sub: Any) -> None:
+def register(sub: Subcommands) -> None:
     digest = sub.add_parser(
         "digest",
         help="preview or send the daily digest",
