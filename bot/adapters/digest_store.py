@@ -12,7 +12,6 @@ other sees rowcount 0 and queues nothing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import Any, Protocol
@@ -28,6 +27,7 @@ from bot.core.clock import utc
 from bot.core.digest import Audience, GapReason, KnowledgeGapEvent, OpenCase, Subscription, parse_time
 from bot.core.escalation import Case
 from bot.core.messages import ConversationId, ConversationRef, TextReply
+from bot.core.omo_notices import labels
 
 __all__ = ["OUTBOX_KIND", "CaseDigestSource", "DigestStore"]
 
@@ -153,9 +153,7 @@ class CaseDigestSource:
         self._cases = cases
 
     async def open_cases(self) -> list[OpenCase]:
-        labels: dict[str, Any] = json.loads(prompts.render("omo_labels.json.j2"))
-        urgencies: dict[str, str] = labels.get("urgencies", {})
-        kinds: dict[str, str] = labels.get("kinds", {})
+        urgencies, kinds = labels()["urgencies"], labels()["kinds"]
         return [
             OpenCase(
                 case_id=case.ref,

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapters.sql import aware, upsert
 from bot.adapters.tables import answers, conversations, feedback, ingest_events, kv, kv_members
 from bot.core.clock import utc
+from bot.core.json_types import JsonObject
 from bot.core.messages import ConversationId
 from bot.core.models import Access, IngestAction, IngestEvent
 from bot.core.ports import AnswerEntry, AnswerId
@@ -190,7 +191,7 @@ class ConversationRecord:
     conversation_id: ConversationId
     is_private: bool
     user_id: str | None
-    reference: dict[str, Any]
+    reference: JsonObject
 
 
 _CONVERSATION_KEY = ("channel", "conversation_id")

@@ -362,7 +362,7 @@ class MatrixChannel(ChannelBase):
             )
         if not isinstance(event, RoomMessageText):  # notices, emotes, media, state: not for the bot
             return None
-        content: Mapping[str, Any] = content_of(event)
+        content: Mapping[str, object] = content_of(event)
         body: object = event.body
         edit = edit_of(content)
         if edit is not None:  # the new text; the reply goes to the edited message, never to the edit

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TypedDict
 
 from bot import prompts
 from bot.core.clock import Clock
@@ -32,15 +32,25 @@ from bot.core.messages import (
     TextReply,
 )
 
-__all__ = ["OmoContext", "Reminders", "labels", "notification", "text_reply"]
+__all__ = ["Labels", "OmoContext", "Reminders", "labels", "notification", "text_reply"]
 
 log = logging.getLogger(__name__)
 
 
+class Labels(TypedDict):
+    """The shape of `prompts/omo_labels.json.j2`: Dutch labels by kind, urgency, form field and button."""
+
+    kinds: dict[str, str]
+    urgencies: dict[str, str]
+    fields: dict[str, str]
+    buttons: dict[str, str]
+    team_text: str
+
+
 @functools.cache
-def labels() -> dict[str, Any]:
+def labels() -> Labels:
     """The Dutch labels of kinds, urgencies, fields and buttons (parsed once; do not change the result)."""
-    loaded: dict[str, Any] = json.loads(prompts.render("omo_labels.json.j2"))
+    loaded: Labels = json.loads(prompts.render("omo_labels.json.j2"))
     return loaded
 
 
