@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import JSON, column, func, insert, select, table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.cases import SqlCaseStore
-from bot.adapters.db import create_engine, migrate
+from bot.adapters.db import migrate
 from bot.adapters.tables import case_events, cases, intake_dialogues, outbox
 from bot.core.escalation import (
     Attachment,
@@ -134,31 +133,22 @@ async def test_dialogue_round_trip(engine: AsyncEngine) -> None:
     assert await store.dialogue("matrix", "@b:x") is None
 
 
-@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
-async def test_migration_moves_the_hidden_answer_id_out_of_dialogue_data(
-    dialect: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'state.db'}"
-    if dialect == "postgresql":
-        url = request.getfixturevalue("postgres").new_database()
-    engine = create_engine(url)
-    try:
-        await migrate(engine, "0008")
-        old = {"channel": "matrix", "conversation_id": "!dm", "step": "kind", "started_at": T0, "updated_at": T0}
-        async with engine.begin() as conn:  # rows as the store wrote them before 0009
-            dialogues = table("intake_dialogues", *(column(c) for c in old), column("user_id"), column("data", JSON))
-            await conn.execute(
-                insert(dialogues).values(user_id="@a:x", data={"municipality": "X", "_answer_id": "a1"}, **old)
-            )
-            await conn.execute(insert(dialogues).values(user_id="@b:x", data={"_answer_id": None}, **old))
-        await migrate(engine)
-        store = SqlCaseStore(engine)
-        assert (await store.dialogue("matrix", "@a:x")) == StoredDialogue(
-            "matrix", "@a:x", "!dm", None, "a1", Dialogue(Step.KIND, {"municipality": "X"})
+async def test_migration_moves_the_hidden_answer_id_out_of_dialogue_data(unmigrated_engine: AsyncEngine) -> None:
+    engine = unmigrated_engine
+    await migrate(engine, "0008")
+    old = {"channel": "matrix", "conversation_id": "!dm", "step": "kind", "started_at": T0, "updated_at": T0}
+    async with engine.begin() as conn:  # rows as the store wrote them before 0009
+        dialogues = table("intake_dialogues", *(column(c) for c in old), column("user_id"), column("data", JSON))
+        await conn.execute(
+            insert(dialogues).values(user_id="@a:x", data={"municipality": "X", "_answer_id": "a1"}, **old)
         )
-        assert (await store.dialogue("matrix", "@b:x")) == StoredDialogue(
-            "matrix", "@b:x", "!dm", None, None, Dialogue(Step.KIND, {})
-        )
-        assert sorted(await dialogue_data(engine), key=len) == [{}, {"municipality": "X"}]
-    finally:
-        await engine.dispose()
+        await conn.execute(insert(dialogues).values(user_id="@b:x", data={"_answer_id": None}, **old))
+    await migrate(engine)
+    store = SqlCaseStore(engine)
+    assert (await store.dialogue("matrix", "@a:x")) == StoredDialogue(
+        "matrix", "@a:x", "!dm", None, "a1", Dialogue(Step.KIND, {"municipality": "X"})
+    )
+    assert (await store.dialogue("matrix", "@b:x")) == StoredDialogue(
+        "matrix", "@b:x", "!dm", None, None, Dialogue(Step.KIND, {})
+    )
+    assert sorted(await dialogue_data(engine), key=len) == [{}, {"municipality": "X"}]
