@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import RowMapping, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.adapters.outbox import enqueue, purge_case_rows
@@ -37,7 +36,7 @@ from bot.core.intake import Dialogue, Step
 __all__ = ["SqlCaseStore"]
 
 
-def _case(row: Any) -> Case:
+def _case(row: RowMapping) -> Case:
     att = row["attachment"] or {}
     return Case(
         ref=CaseRef(row["ref"]),

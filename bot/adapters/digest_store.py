@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, time
-from typing import Any, Protocol
+from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import RowMapping, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import prompts
@@ -36,7 +36,7 @@ OUTBOX_KIND = "digest"
 _subs = digest_subscriptions
 
 
-def _subscription(row: Any) -> Subscription:
+def _subscription(row: RowMapping) -> Subscription:
     return Subscription(
         id=int(row["id"]),
         channel=row["channel"],

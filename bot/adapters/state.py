@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import RowMapping, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.sql import aware, upsert
@@ -260,7 +259,7 @@ class ConversationStore:
         return _conversation(row) if row else None
 
 
-def _conversation(row: Any) -> ConversationRecord:
+def _conversation(row: RowMapping) -> ConversationRecord:
     return ConversationRecord(
         channel=row["channel"],
         conversation_id=row["conversation_id"],
