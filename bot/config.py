@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -26,6 +26,7 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources.utils import parse_env_vars
 
+from bot.core.messages import ConversationId
 from bot.errors import ConfigError
 
 __all__ = [
@@ -141,7 +142,7 @@ class MatrixSettings(_Section):
     device_name: str = "onrust-assistent"
     allowed_servers: list[str] = Field(default_factory=list, description="default: the bot's own server")
     allowed_users: list[str] = Field(default_factory=list)
-    omo_room: str | None = None
+    omo_room: ConversationId | None = None
     sync_timeout_ms: int = Field(default=30_000, ge=1000)
     request_timeout_s: float = Field(default=45.0, gt=0)
     max_backoff_s: float = Field(
@@ -161,7 +162,9 @@ class TeamsSettings(_Section):
     tenant_id: str | None = None
     allow_anonymous: bool = False
     request_timeout_s: float = Field(default=15.0, gt=0)
-    omo_conversation_id: str | None = Field(default=None, description="the OMO team's channel (conversation id)")
+    omo_conversation_id: ConversationId | None = Field(
+        default=None, description="the OMO team's channel (conversation id)"
+    )
 
     @model_validator(mode="after")
     def _auth_or_anonymous(self) -> TeamsSettings:
@@ -178,7 +181,9 @@ class DigestSettings(_Section):
     timezone: str = "Europe/Amsterdam"
     weekdays: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5], description="ISO days, 1 = Monday")
     send_when_empty: bool = Field(default=True, description="a short line when nothing is new; false: no message")
-    editor_rooms: list[str] = Field(default_factory=list, description="conversation ids that also get knowledge gaps")
+    editor_rooms: list[ConversationId] = Field(
+        default_factory=list, description="conversation ids that also get knowledge gaps"
+    )
     max_message_chars: int = Field(default=4000, ge=200, le=30_000, description="longer digests are split")
     check_interval_s: float = Field(default=60.0, ge=1.0, le=3600.0, description="how often due digests are sought")
 
@@ -311,11 +316,12 @@ _SOURCES: ContextVar[tuple[Path | None, Mapping[str, str]]] = ContextVar("_SOURC
 def load_settings(
     config_file: Path | None = None,
     environ: Mapping[str, str] | None = None,
-    **overrides: Any,
+    *,
+    data_dir: Path | None = None,
 ) -> Settings:
     """Read settings from `config_file` (or `$ONRUST_CONFIG`, or `./onrust.toml` if present) and the environment.
 
-    `overrides` win over both (the CLI passes `data_dir` here; `None` values are ignored). Raises
+    `data_dir`, when given (the CLI's `--data-dir`), wins over both. Raises
     `ConfigError` listing every problem when something is invalid or a named config file is missing.
     """
     env = dict(os.environ if environ is None else environ)
@@ -328,7 +334,7 @@ def load_settings(
     env.pop("ONRUST_CONFIG", None)
     token = _SOURCES.set((config_file, env))
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+        return Settings() if data_dir is None else Settings(data_dir=data_dir)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise ConfigError(f"invalid configuration: {problems}") from exc

@@ -8,7 +8,6 @@ empty string.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -26,7 +25,7 @@ _env = Environment(
 )
 
 
-def render(name: str, **context: Any) -> str:
+def render(name: str, **context: object) -> str:
     """Render `prompts/<name>` with `context`; `.html.j2` templates escape their values."""
     return _env.get_template(name).render(**context).strip()
 

@@ -138,15 +138,28 @@ async def _migrated(url: str) -> AsyncIterator[AsyncEngine]:
         await eng.dispose()
 
 
+def _state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """SQLite in tmp_path, or a fresh database on the session's PostgreSQL, as the fixture's param says."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'state.db'}"
+    return str(request.getfixturevalue("postgres").new_database())
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     """A migrated state database: SQLite in tmp_path, or a fresh database on the session's PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'state.db'}"
-    else:
-        url = request.getfixturevalue("postgres").new_database()
-    async with _migrated(url) as eng:
+    async with _migrated(_state_url(request, tmp_path)) as eng:
         yield eng
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def unmigrated_engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """An empty state database (no schema yet), for tests of one migration: they migrate to its parent first."""
+    eng = create_engine(_state_url(request, tmp_path))
+    try:
+        yield eng
+    finally:
+        await eng.dispose()
 
 
 @pytest.fixture

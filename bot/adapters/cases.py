@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import RowMapping, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.adapters.outbox import enqueue, purge_case_rows
@@ -37,7 +36,7 @@ from bot.core.intake import Dialogue, Step
 __all__ = ["SqlCaseStore"]
 
 
-def _case(row: Any) -> Case:
+def _case(row: RowMapping) -> Case:
     att = row["attachment"] or {}
     return Case(
         ref=CaseRef(row["ref"]),
@@ -234,22 +233,22 @@ class SqlCaseStore:
             row = (await conn.execute(query)).mappings().first()
         if row is None:
             return None
-        data = dict(row["data"])
         return StoredDialogue(
             channel=channel,
             user_id=user_id,
             conversation_id=row["conversation_id"],
             origin_conversation_id=row["origin_conversation_id"],
-            answer_id=data.pop("_answer_id", None),
-            dialogue=Dialogue(Step(row["step"]), data),
+            answer_id=row["answer_id"],
+            dialogue=Dialogue(Step(row["step"]), dict(row["data"])),
         )
 
     async def save_dialogue(self, stored: StoredDialogue, at: datetime) -> None:
         values = {
             "conversation_id": stored.conversation_id,
             "origin_conversation_id": stored.origin_conversation_id,
+            "answer_id": stored.answer_id,
             "step": stored.dialogue.step.value,
-            "data": {**stored.dialogue.answers, "_answer_id": stored.answer_id},
+            "data": dict(stored.dialogue.answers),
             "updated_at": at,
         }
         row = {"channel": stored.channel, "user_id": stored.user_id, "started_at": at, **values}

@@ -28,7 +28,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import chromadb
@@ -36,12 +36,27 @@ from chromadb import Documents, EmbeddingFunction, Embeddings
 from chromadb.config import Settings as ChromaSettings
 
 from bot.adapters.chroma_layout import LAYOUT, migrate
-from bot.adapters.chroma_rows import BATCH, Calls, StoredDocument, chunk_of, document_of, ids_where, metadata_of
+from bot.adapters.chroma_rows import (
+    BATCH,
+    Calls,
+    StoredDocument,
+    chunk_of,
+    document_of,
+    ids_where,
+    metadata_of,
+    number,
+)
 from bot.adapters.embeddings import NamedEmbeddings
 from bot.config import StoreSettings
+from bot.core.json_types import JsonObject
 from bot.core.models import Access, Chunk, ChunkId, DocId, DocumentInfo
 from bot.core.sentences import quotable_sentences
 from bot.errors import ConfigError, StoreError
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+    from chromadb.api.types import Where
 
 __all__ = ["ChromaStore", "StoredDocument"]
 
@@ -61,11 +76,11 @@ class _EmbedderFunction(EmbeddingFunction[Documents]):
     def name() -> str:
         return "onrust-embedder"
 
-    def get_config(self) -> dict[str, Any]:
+    def get_config(self) -> JsonObject:
         return {"embedder": self._embeddings.name}
 
     @staticmethod
-    def build_from_config(config: dict[str, Any]) -> _EmbedderFunction:
+    def build_from_config(config: JsonObject) -> _EmbedderFunction:
         raise ConfigError("open the store through ChromaStore, which passes the embedder explicitly")
 
 
@@ -76,9 +91,9 @@ class ChromaStore:
         self._settings = settings
         self._path = path
         self._embeddings = embeddings
-        self._client: Any = None
-        self._by_access: dict[Access, Any] = {}
-        self._sentences: Any = None
+        self._client: ClientAPI | None = None
+        self._by_access: dict[Access, Collection] = {}
+        self._sentences: Collection | None = None
         self._calls = Calls(self.location)
 
     @property
@@ -114,7 +129,7 @@ class ChromaStore:
                 self._path.mkdir(parents=True, exist_ok=True)
                 client = chromadb.PersistentClient(path=str(self._path), settings=chroma_settings)
 
-            def collection(name: str, **meta: str) -> Any:
+            def collection(name: str, **meta: str) -> Collection:
                 return client.get_or_create_collection(
                     name,
                     metadata={"embedder": self._embeddings.name, **meta},
@@ -154,15 +169,16 @@ class ChromaStore:
         return {"embedder": self._embeddings.name, "generation": generation, "layout": LAYOUT}
 
     @property
-    def _collections(self) -> dict[Access, Any]:
+    def _collections(self) -> dict[Access, Collection]:
         if not self._by_access:
             self.open()
         return self._by_access
 
     @property
-    def _sent(self) -> Any:
+    def _sent(self) -> Collection:
         if self._sentences is None:
             self.open()
+        assert self._sentences is not None  # open() set it, or raised
         return self._sentences
 
     # -- documents -----------------------------------------------------------------------------
@@ -174,7 +190,7 @@ class ChromaStore:
             for page in self._calls.pages(collection, ["metadatas"], {"ordinal": 0}):
                 for meta in page["metadatas"] or []:
                     info = document_of(meta)
-                    docs[info.doc_id] = StoredDocument(info, int(meta.get("chunks", 0)))
+                    docs[info.doc_id] = StoredDocument(info, number(meta, "chunks") or 0)
         return docs
 
     def content_hashes(self, doc_ids: Sequence[DocId]) -> dict[DocId, set[str]]:
@@ -194,7 +210,7 @@ class ChromaStore:
         """Provenance of the given documents, from each one's first chunk (unknown ids are left out)."""
         out: dict[DocId, DocumentInfo] = {}
         for start in range(0, len(doc_ids), BATCH):
-            where = {"$and": [ids_where(doc_ids[start : start + BATCH], "doc_id"), {"ordinal": 0}]}
+            where: Where = {"$and": [ids_where(doc_ids[start : start + BATCH], "doc_id"), {"ordinal": 0}]}
             for collection in self._collections.values():
                 for page in self._calls.pages(collection, ["metadatas"], where):
                     out.update((info.doc_id, info) for info in map(document_of, page["metadatas"] or []))
@@ -335,7 +351,9 @@ class ChromaStore:
                 for meta, vec in zip(
                     page["metadatas"] or [], page["embeddings"] if page["embeddings"] is not None else [], strict=True
                 ):
-                    out.setdefault(ChunkId(str(meta["chunk_id"])), {})[int(meta["position"])] = list(map(float, vec))
+                    out.setdefault(ChunkId(str(meta["chunk_id"])), {})[number(meta, "position") or 0] = list(
+                        map(float, vec)
+                    )
         return out
 
     def count(self) -> int:
@@ -346,6 +364,7 @@ class ChromaStore:
     def generation(self) -> str:
         """A token that changes whenever an ingest run changed the store (read fresh, never cached)."""
         self.open()
+        assert self._client is not None  # open() set it, or raised
         fresh = self._calls(
             "get_collection",
             self._client.get_collection,

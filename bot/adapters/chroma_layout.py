@@ -8,10 +8,13 @@ and writes in batches; nothing is re-embedded.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
-from bot.adapters.chroma_rows import BATCH, Calls
+from bot.adapters.chroma_rows import BATCH, Calls, number
 from bot.core.models import Access
+
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
 
 __all__ = ["LAYOUT", "migrate"]
 
@@ -20,7 +23,7 @@ log = logging.getLogger(__name__)
 LAYOUT = "3"
 
 
-def migrate(calls: Calls, by_access: dict[Access, Any], layout: str | None) -> bool:
+def migrate(calls: Calls, by_access: dict[Access, Collection], layout: str | None) -> bool:
     """Bring the collections from `layout` to `LAYOUT` (the caller records the new layout); True if chunks moved."""
     moved = 0
     if layout is None:
@@ -33,7 +36,7 @@ def migrate(calls: Calls, by_access: dict[Access, Any], layout: str | None) -> b
     return moved > 0
 
 
-def _split_by_access(calls: Calls, by_access: dict[Access, Any]) -> int:
+def _split_by_access(calls: Calls, by_access: dict[Access, Collection]) -> int:
     """Move every non-public chunk out of the base collection into its access label's collection."""
     base = by_access[Access.OPENBAAR]
     moved = 0
@@ -63,17 +66,17 @@ def _split_by_access(calls: Calls, by_access: dict[Access, Any]) -> int:
     return moved
 
 
-def _count_chunks(calls: Calls, by_access: dict[Access, Any]) -> int:
+def _count_chunks(calls: Calls, by_access: dict[Access, Collection]) -> int:
     """Record on each document's first chunk how many chunks the document has."""
     counted = 0
     for collection in by_access.values():
         counts: dict[str, int] = {}
-        first: dict[str, tuple[str, dict[str, Any]]] = {}
+        first: dict[str, tuple[str, dict[str, object]]] = {}
         for page in calls.pages(collection, ["metadatas"]):
             for cid, meta in zip(page["ids"], page["metadatas"] or [], strict=True):
                 doc_id = str(meta["doc_id"])
                 counts[doc_id] = counts.get(doc_id, 0) + 1
-                if int(meta.get("ordinal", 0)) == 0:
+                if not number(meta, "ordinal"):
                     first[doc_id] = (cid, dict(meta))
         rows = [(cid, {**meta, "chunks": counts[doc_id]}) for doc_id, (cid, meta) in first.items()]
         for start in range(0, len(rows), BATCH):

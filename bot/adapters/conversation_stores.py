@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapters.chroma import ChromaStore
 from bot.adapters.sql import upsert
 from bot.adapters.tables import handled_messages
-from bot.core.messages import ConversationRef, Feedback, IncomingMessage, UserId, parse_action
+from bot.core.messages import ConversationId, ConversationRef, Feedback, IncomingMessage, UserId, parse_action
 from bot.core.ports import SourceInfo
 
 __all__ = ["ChromaSources", "StateMessageClaims"]
@@ -74,7 +74,7 @@ def _decode(raw: dict[str, Any]) -> IncomingMessage:
     )
 
 
-def _key(conversation_id: str, message_id: str) -> str:
+def _key(conversation_id: ConversationId, message_id: str) -> str:
     return hashlib.sha256(f"{conversation_id}\x00{message_id}".encode()).hexdigest()
 
 

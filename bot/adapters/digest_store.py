@@ -12,12 +12,11 @@ other sees rowcount 0 and queues nothing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import date, datetime, time
-from typing import Any, Protocol
+from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import RowMapping, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import prompts
@@ -27,7 +26,8 @@ from bot.adapters.tables import answers, digest_subscriptions, feedback
 from bot.core.clock import utc
 from bot.core.digest import Audience, GapReason, KnowledgeGapEvent, OpenCase, Subscription, parse_time
 from bot.core.escalation import Case
-from bot.core.messages import ConversationRef, TextReply
+from bot.core.messages import ConversationId, ConversationRef, TextReply
+from bot.core.omo_notices import labels
 
 __all__ = ["OUTBOX_KIND", "CaseDigestSource", "DigestStore"]
 
@@ -36,7 +36,7 @@ OUTBOX_KIND = "digest"
 _subs = digest_subscriptions
 
 
-def _subscription(row: Any) -> Subscription:
+def _subscription(row: RowMapping) -> Subscription:
     return Subscription(
         id=int(row["id"]),
         channel=row["channel"],
@@ -56,7 +56,7 @@ class DigestStore:
         self._engine = engine
 
     async def subscribe(
-        self, channel: str, conversation_id: str, send_time: time | None, audience: Audience, at: datetime
+        self, channel: str, conversation_id: ConversationId, send_time: time | None, audience: Audience, at: datetime
     ) -> Subscription:
         """Turn the digest on (or change its time); the last day sent is kept, so no day is sent twice."""
         values = {
@@ -72,13 +72,13 @@ class DigestStore:
             stored = await upsert(conn, _subs, new, key=("channel", "conversation_id"), returning=list(_subs.c))
             return _subscription(stored.mappings().one())
 
-    async def unsubscribe(self, channel: str, conversation_id: str) -> bool:
+    async def unsubscribe(self, channel: str, conversation_id: ConversationId) -> bool:
         where = (_subs.c.channel == channel) & (_subs.c.conversation_id == conversation_id) & _subs.c.enabled
         async with self._engine.begin() as conn:
             result = await conn.execute(update(_subs).where(where).values(enabled=False, updated_at=utc()))
         return bool(result.rowcount)
 
-    async def get(self, channel: str, conversation_id: str) -> Subscription | None:
+    async def get(self, channel: str, conversation_id: ConversationId) -> Subscription | None:
         query = select(_subs).where(
             (_subs.c.channel == channel) & (_subs.c.conversation_id == conversation_id) & _subs.c.enabled
         )
@@ -153,9 +153,7 @@ class CaseDigestSource:
         self._cases = cases
 
     async def open_cases(self) -> list[OpenCase]:
-        labels: dict[str, Any] = json.loads(prompts.render("omo_labels.json.j2"))
-        urgencies: dict[str, str] = labels.get("urgencies", {})
-        kinds: dict[str, str] = labels.get("kinds", {})
+        urgencies, kinds = labels()["urgencies"], labels()["kinds"]
         return [
             OpenCase(
                 case_id=case.ref,

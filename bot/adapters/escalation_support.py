@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapters.state import ConversationStore
 from bot.adapters.tables import answers
 from bot.core.escalation import Attachment
-from bot.core.messages import Capability, Channel, UserId
+from bot.core.messages import Capability, Channel, ConversationId, UserId
 
 __all__ = ["SqlAnswerLookup", "StatePrivateChats"]
 
@@ -29,7 +29,7 @@ class SqlAnswerLookup:
         self._engine = engine
         self._titles = titles
 
-    async def last_answer_id(self, channel: str, conversation_id: str) -> str | None:
+    async def last_answer_id(self, channel: str, conversation_id: ConversationId) -> str | None:
         query = (
             select(answers.c.answer_id)
             .where((answers.c.channel == channel) & (answers.c.conversation_id == conversation_id))
@@ -59,7 +59,7 @@ class StatePrivateChats:
         self._conversations = conversations
         self._channels = channels
 
-    async def private_chat(self, channel: str, user_id: str) -> str | None:
+    async def private_chat(self, channel: str, user_id: str) -> ConversationId | None:
         found = self._channels.get(channel)
         if found is not None and Capability.DIRECT_CHATS in found.capabilities:
             return await found.direct_chat(UserId(user_id))

@@ -44,7 +44,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Literal, TypedDict
 
 from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -60,6 +60,7 @@ __all__ = [
     "OutboxItem",
     "OutboxWorker",
     "QueuedReply",
+    "ReplyPayload",
     "decode_reply",
     "encode_reply",
     "enqueue",
@@ -72,18 +73,51 @@ QueuedReply = TextReply | FormReply
 """What the outbox can carry."""
 
 
-def _button(button: Button) -> dict[str, Any]:
+class ButtonPayload(TypedDict):
+    title: str
+    action: str
+    data: dict[str, str]
+
+
+class FieldPayload(TypedDict):
+    name: str
+    label: str
+    choices: list[list[str]]
+    multiline: bool
+    max_length: int | None
+    value: str
+
+
+class TextPayload(TypedDict):
+    type: Literal["text"]
+    text: str
+    notice: bool
+    buttons: list[ButtonPayload]
+
+
+class FormPayload(TypedDict):
+    type: Literal["form"]
+    text: str
+    buttons: list[ButtonPayload]
+    fields: list[FieldPayload]
+
+
+ReplyPayload = TextPayload | FormPayload
+"""A queued reply as the outbox row's `payload` column holds it (JSON)."""
+
+
+def _button(button: Button) -> ButtonPayload:
     return {"title": button.title, "action": button.action.name, "data": dict(button.action.data)}
 
 
-def _unbutton(raw: Mapping[str, Any]) -> Button:
+def _unbutton(raw: ButtonPayload) -> Button:
     action = parse_action(str(raw["action"]), dict(raw.get("data") or {}))
     if action is None:
         raise ValueError(f"outbox row has a button with unknown action {raw['action']!r}")
     return Button(title=str(raw["title"]), action=action)
 
 
-def encode_reply(reply: QueuedReply) -> dict[str, Any]:
+def encode_reply(reply: QueuedReply) -> ReplyPayload:
     """The JSON form of a reply as the outbox stores it."""
     if isinstance(reply, TextReply):
         return {
@@ -110,32 +144,34 @@ def encode_reply(reply: QueuedReply) -> dict[str, Any]:
     }
 
 
-def decode_reply(payload: Mapping[str, Any]) -> QueuedReply:
-    """The reply `encode_reply` stored; raises `ValueError` for an unknown payload type."""
-    kind = payload.get("type")
-    if kind == "text":
+def decode_reply(payload: ReplyPayload) -> QueuedReply:
+    """The reply `encode_reply` stored; raises `ValueError` for an unknown payload type.
+
+    The values are converted again, since a row is read back from the database unchecked.
+    """
+    if payload.get("type") not in ("text", "form"):
+        raise ValueError(f"unknown outbox payload type {payload.get('type')!r}")
+    if payload["type"] == "text":
         return TextReply(
             text=str(payload["text"]),
             notice=bool(payload.get("notice", True)),
             buttons=tuple(_unbutton(b) for b in payload.get("buttons") or ()),
         )
-    if kind == "form":
-        return FormReply(
-            text=str(payload["text"]),
-            buttons=tuple(_unbutton(b) for b in payload.get("buttons") or ()),
-            fields=tuple(
-                FormField(
-                    name=str(f["name"]),
-                    label=str(f["label"]),
-                    choices=tuple((str(c[0]), str(c[1])) for c in f.get("choices") or ()),
-                    multiline=bool(f.get("multiline", False)),
-                    max_length=f.get("max_length"),
-                    value=str(f.get("value") or ""),
-                )
-                for f in payload["fields"]
-            ),
-        )
-    raise ValueError(f"unknown outbox payload type {kind!r}")
+    return FormReply(
+        text=str(payload["text"]),
+        buttons=tuple(_unbutton(b) for b in payload.get("buttons") or ()),
+        fields=tuple(
+            FormField(
+                name=str(f["name"]),
+                label=str(f["label"]),
+                choices=tuple((str(c[0]), str(c[1])) for c in f.get("choices") or ()),
+                multiline=bool(f.get("multiline", False)),
+                max_length=f.get("max_length"),
+                value=str(f.get("value") or ""),
+            )
+            for f in payload["fields"]
+        ),
+    )
 
 
 async def enqueue(

@@ -22,12 +22,12 @@ __all__ = ["aware", "upsert"]
 async def upsert(
     conn: AsyncConnection,
     table: Table,
-    values: Mapping[str, Any],
+    values: Mapping[str, object],
     *,
     key: Sequence[str],
-    update: Sequence[str] | Mapping[str, Any] | None = None,
-    returning: Sequence[ColumnElement[Any]] = (),
-) -> CursorResult[Any]:
+    update: Sequence[str] | Mapping[str, object] | None = None,
+    returning: Sequence[ColumnElement[Any]] = (),  # Any: SQLAlchemy's column type parameter; any column will do
+) -> CursorResult[Any]:  # Any: SQLAlchemy types the rows of a Core statement so (its own `execute` does too)
     """Insert the row `values`, or update the row that has the same `key` columns, in one statement.
 
     `update` says what an existing row gets: the named columns' new values from `values` (by default

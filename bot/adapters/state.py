@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import RowMapping, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.sql import aware, upsert
 from bot.adapters.tables import answers, conversations, feedback, ingest_events, kv, kv_members
 from bot.core.clock import utc
+from bot.core.json_types import JsonObject
+from bot.core.messages import ConversationId
 from bot.core.models import Access, IngestAction, IngestEvent
 from bot.core.ports import AnswerEntry, AnswerId
 
@@ -144,7 +145,7 @@ class AnswerStore:
         found = await self.find(answer_id=answer_id, message_id=message_id)
         return None if found is None else found.answer_id
 
-    async def thread_question(self, channel: str, conversation_id: str, thread_id: str) -> str | None:
+    async def thread_question(self, channel: str, conversation_id: ConversationId, thread_id: str) -> str | None:
         """The first question answered in this thread, if any."""
         query = (
             select(answers.c.question)
@@ -186,10 +187,10 @@ class ConversationRecord:
     """Where the bot can write proactively: a channel's own serialised reference to a conversation."""
 
     channel: str
-    conversation_id: str
+    conversation_id: ConversationId
     is_private: bool
     user_id: str | None
-    reference: dict[str, Any]
+    reference: JsonObject
 
 
 _CONVERSATION_KEY = ("channel", "conversation_id")
@@ -202,7 +203,7 @@ class ConversationStore:
         self._engine = engine
 
     async def remember(
-        self, channel: str, conversation_id: str, *, is_private: bool, user_id: str, at: datetime
+        self, channel: str, conversation_id: ConversationId, *, is_private: bool, user_id: str, at: datetime
     ) -> None:
         """Note a conversation the bot heard from; a new reference holds just the conversation id.
 
@@ -234,7 +235,7 @@ class ConversationStore:
         async with self._engine.begin() as conn:
             await upsert(conn, conversations, values, key=_CONVERSATION_KEY)
 
-    async def get(self, channel: str, conversation_id: str) -> ConversationRecord | None:
+    async def get(self, channel: str, conversation_id: ConversationId) -> ConversationRecord | None:
         query = select(conversations).where(
             (conversations.c.channel == channel) & (conversations.c.conversation_id == conversation_id)
         )
@@ -258,7 +259,7 @@ class ConversationStore:
         return _conversation(row) if row else None
 
 
-def _conversation(row: Any) -> ConversationRecord:
+def _conversation(row: RowMapping) -> ConversationRecord:
     return ConversationRecord(
         channel=row["channel"],
         conversation_id=row["conversation_id"],

@@ -170,6 +170,7 @@ intake_dialogues = Table(
     Column("user_id", String(255), primary_key=True),
     Column("conversation_id", Text, nullable=False),  # the private chat the dialogue runs in
     Column("origin_conversation_id", Text),
+    Column("answer_id", String(64)),  # the answer the official asked the OMO about, if any
     Column("step", String(32), nullable=False),
     Column("data", JSON, nullable=False),
     Column("started_at", DateTime(timezone=True), nullable=False),

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.core.messages import Capability, IncomingMessage, MessageHandler, UserId
+from bot.core.messages import Capability, ConversationId, IncomingMessage, MessageHandler, UserId
 from bot.errors import ChannelError
 
 __all__ = ["ChannelBase", "HandlerTasks"]
@@ -96,6 +96,6 @@ class ChannelBase:
             self._runner.cancel()
             await asyncio.gather(self._runner, return_exceptions=True)
 
-    async def direct_chat(self, user_id: UserId) -> str:
+    async def direct_chat(self, user_id: UserId) -> ConversationId:
         """Refused: this channel cannot open a chat with a user who never wrote to it."""
         raise ChannelError(self.name, "this channel cannot open direct chats")

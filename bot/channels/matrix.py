@@ -60,7 +60,16 @@ from bot.channels.matrix_render import render_content
 from bot.channels.matrix_session import log_in
 from bot.config import MatrixSettings
 from bot.core.backoff import backoff_delays
-from bot.core.messages import Capability, ConversationRef, Feedback, IncomingMessage, MessageHandler, Reply, UserId
+from bot.core.messages import (
+    Capability,
+    ConversationId,
+    ConversationRef,
+    Feedback,
+    IncomingMessage,
+    MessageHandler,
+    Reply,
+    UserId,
+)
 from bot.errors import ChannelError
 
 __all__ = ["KeyValue", "MatrixChannel"]
@@ -249,7 +258,7 @@ class MatrixChannel(ChannelBase):
                 if getattr(event, "server_timestamp", 0) < self._cutoff_ms:
                     skipped += 1
                     continue
-                msg = self._incoming(room_id, event)
+                msg = self._incoming(ConversationId(room_id), event)
                 if msg is not None:
                     handlers.append(self._tasks.spawn(on_message, msg, self._in_thread, self._handler_done))
         if skipped:
@@ -327,7 +336,7 @@ class MatrixChannel(ChannelBase):
             except ChannelError as exc:
                 log.warning("matrix: could not answer invite to %s: %s", room_id, exc)
 
-    def _incoming(self, room_id: str, event: object) -> IncomingMessage | None:
+    def _incoming(self, room_id: ConversationId, event: object) -> IncomingMessage | None:
         """The message for the core, or None if the bot must not see this event."""
         sender = getattr(event, "sender", "")
         if sender == self._user_id or not self._allowed(sender):
@@ -353,7 +362,7 @@ class MatrixChannel(ChannelBase):
             )
         if not isinstance(event, RoomMessageText):  # notices, emotes, media, state: not for the bot
             return None
-        content: Mapping[str, Any] = content_of(event)
+        content: Mapping[str, object] = content_of(event)
         body: object = event.body
         edit = edit_of(content)
         if edit is not None:  # the new text; the reply goes to the edited message, never to the edit
@@ -421,12 +430,12 @@ class MatrixChannel(ChannelBase):
         assert isinstance(resp, RoomSendResponse)
         return str(resp.event_id)
 
-    async def direct_chat(self, user_id: UserId) -> str:
+    async def direct_chat(self, user_id: UserId) -> ConversationId:
         """The room id of a direct chat with `user_id`: an existing one, else a new one the user is invited to."""
         for room_id in sorted(self._direct):
             room = self.client.rooms.get(room_id)
             if room is not None and (user_id in room.users or user_id in room.invited_users):
-                return room_id
+                return ConversationId(room_id)
         resp = await self._call(
             "create direct chat",
             self.client.room_create(is_direct=True, invite=[user_id], preset=RoomPreset.trusted_private_chat),
@@ -434,7 +443,7 @@ class MatrixChannel(ChannelBase):
         assert isinstance(resp, RoomCreateResponse)
         await self._add_direct(resp.room_id)
         log.info("matrix: opened direct chat %s", resp.room_id)
-        return str(resp.room_id)
+        return ConversationId(str(resp.room_id))
 
     async def typing(self, to: ConversationRef, active: bool) -> None:
         await self._call("typing", self.client.room_typing(to.conversation_id, active, timeout=30_000))

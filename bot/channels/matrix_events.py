@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any
 from urllib.parse import unquote
+
+from bot.core.json_types import JsonObject
 
 __all__ = [
     "content_of",
@@ -41,7 +42,7 @@ def user_allowed(
     return server_of(user_id) in servers
 
 
-def _mentions(content: Mapping[str, Any]) -> list[str]:
+def _mentions(content: Mapping[str, object]) -> list[str]:
     mentions = content.get("m.mentions")
     users = mentions.get("user_ids") if isinstance(mentions, Mapping) else None
     return [u for u in users if isinstance(u, str)] if isinstance(users, list) else []
@@ -53,7 +54,7 @@ def _links_to(text: str, user_id: str) -> bool:
 
 
 def strip_mention(
-    body: str, content: Mapping[str, Any], own_user_id: str, display_name: str | None
+    body: str, content: Mapping[str, object], own_user_id: str, display_name: str | None
 ) -> tuple[str, bool]:
     """The body without the bot's mention, and whether the bot was mentioned.
 
@@ -82,7 +83,7 @@ def strip_mention(
     return re.sub(r"[ \t]{2,}", " ", text), mentioned
 
 
-def edit_of(content: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] | None:
+def edit_of(content: Mapping[str, object]) -> tuple[str, Mapping[str, object]] | None:
     """For an edit (`m.replace`): the id of the edited event and the new content; None for anything else.
 
     The new content's `m.mentions` also lists whom the edit itself mentions.
@@ -96,7 +97,7 @@ def edit_of(content: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] | None:
     return original, {**new, "m.mentions": {"user_ids": _mentions(new) + _mentions(content)}}
 
 
-def thread_root(content: Mapping[str, Any], event_id: str) -> str:
+def thread_root(content: Mapping[str, object], event_id: str) -> str:
     """The thread a message belongs to: its `m.thread` root, or the message itself (a new thread on it)."""
     relates = content.get("m.relates_to")
     if isinstance(relates, Mapping) and relates.get("rel_type") == "m.thread":
@@ -111,8 +112,8 @@ def reaction_vote(key: str) -> bool | None:
     return _VOTES.get(_EMOJI_DECORATION.sub("", key).strip())
 
 
-def content_of(event: object) -> dict[str, Any]:
-    """The `content` of a nio event's raw source; empty when it has none."""
+def content_of(event: object) -> JsonObject:
+    """The `content` of a nio event's raw source (unchecked JSON from the homeserver); empty when it has none."""
     source = getattr(event, "source", None)
     content = source.get("content") if isinstance(source, dict) else None
     return content if isinstance(content, dict) else {}

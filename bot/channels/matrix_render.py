@@ -2,17 +2,47 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from bot import prompts
 from bot.channels.sources import source_values
 from bot.core.messages import AnswerReply, ConversationRef, Reply, TextReply
 from bot.core.models import Answer
 
-__all__ = ["render_content"]
+__all__ = ["MessageContent", "render_content"]
 
 
-def _relation(to: ConversationRef) -> dict[str, Any] | None:
+class InReplyTo(TypedDict):
+    event_id: str
+
+
+# Matrix keys hold dots (`m.in_reply_to`), so these two use the functional form.
+Relation = TypedDict(
+    "Relation",
+    {
+        "rel_type": NotRequired[str],
+        "event_id": NotRequired[str],
+        "is_falling_back": NotRequired[bool],
+        "m.in_reply_to": InReplyTo,
+    },
+)
+"""`m.relates_to`: a thread (`m.thread`, with a reply fallback for clients without threads) or a plain reply."""
+
+MessageContent = TypedDict(
+    "MessageContent",
+    {
+        "msgtype": str,
+        "body": str,
+        "format": NotRequired[str],
+        "formatted_body": NotRequired[str],
+        "m.mentions": dict[str, list[str]],
+        "m.relates_to": NotRequired[Relation],
+    },
+)
+"""The content of an `m.room.message` the bot sends."""
+
+
+def _relation(to: ConversationRef) -> Relation | None:
     if to.thread_id is not None:
         return {
             "rel_type": "m.thread",
@@ -30,11 +60,11 @@ def _html(answer: Answer, note: str | None) -> str:
     return prompts.render("matrix_answer.html.j2", paragraphs=paragraphs, sources=source_values(answer), note=note)
 
 
-def render_content(to: ConversationRef, reply: Reply) -> dict[str, Any]:
+def render_content(to: ConversationRef, reply: Reply) -> MessageContent:
     """`m.room.message` content for `reply`: answers get HTML with linked sources; all are `m.notice`
     unless a `TextReply` asks otherwise (other bots ignore notices, so bots never talk in circles).
     """
-    content: dict[str, Any]
+    content: MessageContent
     if isinstance(reply, AnswerReply):
         note = prompts.render("answer_edited.nl.j2") if reply.edited else None
         body = prompts.render("answer.nl.j2", answer=reply.answer)
@@ -43,11 +73,11 @@ def render_content(to: ConversationRef, reply: Reply) -> dict[str, Any]:
             "body": f"{note}\n\n{body}" if note else body,
             "format": "org.matrix.custom.html",
             "formatted_body": _html(reply.answer, note),
+            "m.mentions": {},
         }
     else:
         notice = reply.notice if isinstance(reply, TextReply) else True  # a form is sent as its text alone
-        content = {"msgtype": "m.notice" if notice else "m.text", "body": reply.text}
-    content["m.mentions"] = {}
+        content = {"msgtype": "m.notice" if notice else "m.text", "body": reply.text, "m.mentions": {}}
     relation = _relation(to)
     if relation is not None:
         content["m.relates_to"] = relation

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from bot.core.messages import Channel
+from bot.core.messages import Channel, ConversationId
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -40,7 +40,7 @@ class ChannelDeps(Protocol):
     def conversations(self) -> ConversationStore: ...
 
 
-def _no_room(settings: Settings) -> str | None:
+def _no_room(settings: Settings) -> ConversationId | None:
     return None
 
 
@@ -57,7 +57,7 @@ class ChannelPlugin:
 
     name: str
     build: Callable[[ChannelDeps], Channel | None]
-    omo_room: Callable[[Settings], str | None] = _no_room
+    omo_room: Callable[[Settings], ConversationId | None] = _no_room
     routes: Callable[[Settings, ChannelLookup], Mapping[str, web.Application]] = _no_routes
 
 
@@ -100,7 +100,7 @@ def names(plugins: Sequence[ChannelPlugin] = PLUGINS) -> tuple[str, ...]:
     return tuple(p.name for p in plugins)
 
 
-def omo_rooms(settings: Settings, plugins: Sequence[ChannelPlugin] = PLUGINS) -> dict[str, str]:
+def omo_rooms(settings: Settings, plugins: Sequence[ChannelPlugin] = PLUGINS) -> dict[str, ConversationId]:
     """The OMO team's own conversation per channel (`matrix.omo_room`, `teams.omo_conversation_id`), where set."""
     rooms = {p.name: p.omo_room(settings) for p in plugins}
     return {name: room for name, room in rooms.items() if room}

@@ -6,11 +6,22 @@ One entry per citation in marker order (`[n]`); a channel passes how it escapes 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TypedDict
 
 from bot.core.models import Answer
 
-__all__ = ["http_url", "source_values"]
+__all__ = ["SourceValues", "http_url", "source_values"]
+
+
+class SourceValues(TypedDict):
+    """One source line as the templates read it; `title` and `section` escaped by the channel."""
+
+    ref: int
+    title: str
+    url: str | None
+    section: str | None
+    page: int | None
+    version: str | None
 
 
 def http_url(url: str | None) -> str | None:
@@ -27,7 +38,7 @@ def source_values(
     *,
     escape: Callable[[str], str] = _same,
     link: Callable[[str | None], str | None] = http_url,
-) -> list[dict[str, Any]]:
+) -> list[SourceValues]:
     """Ref, title, url, section, page and version per citation; `escape` applies to title and section."""
     return [
         {

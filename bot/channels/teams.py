@@ -47,7 +47,7 @@ from bot.channels.teams_inbound import CHANNEL, ActivityShapeError, check_activi
 from bot.channels.teams_keys import SigningKeys, install
 from bot.config import TeamsSettings
 from bot.core.clock import Clock, utc
-from bot.core.messages import Capability, Channel, ConversationRef, MessageHandler, Reply
+from bot.core.messages import Capability, Channel, ConversationId, ConversationRef, MessageHandler, Reply
 from bot.errors import ChannelError, StoreError
 
 __all__ = ["MESSAGES_PATH", "TeamsChannel", "auth_configuration", "teams_routes"]
@@ -200,7 +200,7 @@ class TeamsChannel(ChannelBase):
     async def _remember(self, activity: Activity) -> None:
         reference = activity.get_conversation_reference()
         reference.activity_id = None  # a reference names the conversation, not one message in it
-        conversation_id = activity.conversation.id
+        conversation_id = ConversationId(activity.conversation.id)
         self._references[conversation_id] = reference
         if self._saved.get(conversation_id) == reference:
             return  # stored already by this instance; spares a database write per message
@@ -247,7 +247,7 @@ class TeamsChannel(ChannelBase):
         if active:
             await self._post(to, typing_activity())
 
-    async def _reference(self, conversation_id: str) -> ConversationReference:
+    async def _reference(self, conversation_id: ConversationId) -> ConversationReference:
         reference = self._references.get(conversation_id)
         if reference is not None:
             return reference

@@ -10,19 +10,75 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Literal, NotRequired, TypedDict
 
 from microsoft_agents.activity import Activity, ActivityTypes, Attachment
 
 from bot import prompts
 from bot.channels.sources import http_url, source_values
+from bot.core.json_types import JsonObject
 from bot.core.messages import AnswerReply, Button, FormReply, Reply, TextReply
 
-__all__ = ["ADAPTIVE_CARD", "answer_card", "form_card", "reply_activity", "text_card", "typing_activity"]
+__all__ = [
+    "ADAPTIVE_CARD",
+    "AdaptiveCard",
+    "CardInput",
+    "SubmitAction",
+    "TextBlock",
+    "answer_card",
+    "form_card",
+    "reply_activity",
+    "text_card",
+    "typing_activity",
+]
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\\[\]()*_`])")
+
+
+class TextBlock(TypedDict):
+    type: Literal["TextBlock"]
+    text: str
+    wrap: bool
+
+
+class Choice(TypedDict):
+    title: str
+    value: str
+
+
+class CardInput(TypedDict):
+    """One form field: free text (`Input.Text`) or a choice shown as radio buttons (`Input.ChoiceSet`)."""
+
+    id: str
+    label: str
+    type: Literal["Input.Text", "Input.ChoiceSet"]
+    style: NotRequired[Literal["expanded"]]
+    choices: NotRequired[list[Choice]]
+    isMultiline: NotRequired[bool]
+    maxLength: NotRequired[int]
+    value: NotRequired[str]
+
+
+class SubmitAction(TypedDict):
+    """A button; Teams posts `data` (with the inputs of the card merged in) back as the activity's value."""
+
+    type: Literal["Action.Submit"]
+    title: str
+    data: dict[str, str]
+
+
+AdaptiveCard = TypedDict(  # functional form: the `$schema` key is no identifier
+    "AdaptiveCard",
+    {
+        "type": Literal["AdaptiveCard"],
+        "$schema": str,
+        "version": str,
+        "body": list[TextBlock | CardInput],
+        "actions": list[SubmitAction],
+    },
+)
 
 
 def _md(text: str) -> str:
@@ -36,7 +92,7 @@ def _card_url(url: str | None) -> str | None:
     return None if safe is None else safe.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
 
 
-def answer_card(reply: AnswerReply) -> dict[str, Any]:
+def answer_card(reply: AnswerReply) -> JsonObject:
     """The Adaptive Card (schema 1.5) for an answer, with feedback and OMO buttons carrying `answer_id`."""
     rendered = prompts.render(
         "teams_answer_card.json.j2",
@@ -44,11 +100,11 @@ def answer_card(reply: AnswerReply) -> dict[str, Any]:
         sources=source_values(reply.answer, escape=_md, link=_card_url),
         answer_id=reply.answer_id,
     )
-    card: dict[str, Any] = json.loads(rendered)
+    card: JsonObject = json.loads(rendered)  # its layout is the template's, not this module's
     return card
 
 
-def _submit(button: Button) -> dict[str, Any]:
+def _submit(button: Button) -> SubmitAction:
     return {
         "type": "Action.Submit",
         "title": button.title,
@@ -56,7 +112,7 @@ def _submit(button: Button) -> dict[str, Any]:
     }
 
 
-def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]]) -> dict[str, Any]:
+def _card(body: list[TextBlock | CardInput], actions: list[SubmitAction]) -> AdaptiveCard:
     return {
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
@@ -66,25 +122,28 @@ def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]]) -> dict[str
     }
 
 
-def text_card(reply: TextReply) -> dict[str, Any]:
+def text_card(reply: TextReply) -> AdaptiveCard:
     """A text with buttons; each button submits its action's name and data."""
-    body = [{"type": "TextBlock", "text": reply.text, "wrap": True}]
+    body: list[TextBlock | CardInput] = [{"type": "TextBlock", "text": reply.text, "wrap": True}]
     return _card(body, [_submit(b) for b in reply.buttons])
 
 
-def form_card(reply: FormReply) -> dict[str, Any]:
+def form_card(reply: FormReply) -> AdaptiveCard:
     """A form: a TextBlock, then one labelled Input.Text or Input.ChoiceSet per field, then its buttons."""
-    body: list[dict[str, Any]] = [{"type": "TextBlock", "text": reply.text, "wrap": True}]
+    body: list[TextBlock | CardInput] = [{"type": "TextBlock", "text": reply.text, "wrap": True}]
     for field in reply.fields:
-        item: dict[str, Any] = {"id": field.name, "label": field.label}
+        item: CardInput
         if field.choices:
-            item |= {
+            choices: list[Choice] = [{"title": title, "value": value} for value, title in field.choices]
+            item = {
+                "id": field.name,
+                "label": field.label,
                 "type": "Input.ChoiceSet",
                 "style": "expanded",
-                "choices": [{"title": title, "value": value} for value, title in field.choices],
+                "choices": choices,
             }
         else:
-            item |= {"type": "Input.Text", "isMultiline": field.multiline}
+            item = {"id": field.name, "label": field.label, "type": "Input.Text", "isMultiline": field.multiline}
             if field.max_length is not None:
                 item["maxLength"] = field.max_length
         if field.value:
@@ -93,7 +152,7 @@ def form_card(reply: FormReply) -> dict[str, Any]:
     return _card(body, [_submit(b) for b in reply.buttons])
 
 
-def _card_activity(card: dict[str, Any], summary: str) -> Activity:
+def _card_activity(card: AdaptiveCard, summary: str) -> Activity:
     return Activity(
         type=ActivityTypes.message,
         summary=summary,

@@ -19,7 +19,7 @@ from microsoft_agents.activity import Activity
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.channels.delivery import delivered
-from bot.core.messages import Action, ConversationRef, Feedback, IncomingMessage, UserId, parse_action
+from bot.core.messages import Action, ConversationId, ConversationRef, Feedback, IncomingMessage, UserId, parse_action
 
 __all__ = ["CHANNEL", "ActivityShapeError", "check_activity", "is_private", "thread_root", "to_incoming"]
 
@@ -115,7 +115,7 @@ def to_incoming(activity: Activity, now: datetime) -> IncomingMessage | None:
         return None
     if not text and not submitted:
         return None
-    conversation_id = activity.conversation.id
+    conversation_id = ConversationId(activity.conversation.id)
     sent_at = activity.timestamp or now
     if sent_at.tzinfo is None:
         sent_at = sent_at.replace(tzinfo=UTC)

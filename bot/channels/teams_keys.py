@@ -16,7 +16,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import aiohttp
 from jwt import PyJWK, PyJWKSet
@@ -53,7 +52,7 @@ class SigningKeys:
         self._attempted: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
-    async def get_signing_key(self, jwks_uri: str, header: Mapping[str, Any]) -> PyJWK:
+    async def get_signing_key(self, jwks_uri: str, header: Mapping[str, object]) -> PyJWK:
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise ValueError("the token names no signing key")

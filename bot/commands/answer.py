@@ -12,21 +12,24 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot import prompts
 from bot.core.answering import EVERYONE, PUBLIC
 from bot.core.omo_request import asks_for_omo
 
 if TYPE_CHECKING:
+    from bot.commands import Subcommands
     from bot.config import Settings
+    from bot.core.evaluation import EvalSummary
+    from bot.core.json_types import JsonObject
     from bot.core.models import Answer
     from bot.services import Services
 
 __all__ = ["answer_json", "register"]
 
 
-def register(sub: Any) -> None:
+def register(sub: Subcommands) -> None:
     ask = sub.add_parser(
         "ask",
         help="answer one question and print it as a user would see it",
@@ -63,7 +66,7 @@ def register(sub: Any) -> None:
     evaluate.set_defaults(handler=run_eval)
 
 
-def answer_json(answer: Answer) -> dict[str, Any]:
+def answer_json(answer: Answer) -> JsonObject:
     """The `onrust ask --json` shape."""
     return {
         "answer": answer.text,
@@ -190,7 +193,7 @@ async def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _format_summary(s: dict[str, Any]) -> str:
+def _format_summary(s: EvalSummary) -> str:
     """One table: answers right and refused per kind and category, then recall and latency."""
     lines = [f"{'':20} {'n':>4} {'right':>6} {'refused':>8}"]
     for kind, row in s["kinds"].items():

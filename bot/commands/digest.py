@@ -10,16 +10,19 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bot.core.messages import ConversationId
 
 if TYPE_CHECKING:
+    from bot.commands import Subcommands
     from bot.config import Settings
     from bot.core.digest_service import DigestService
 
 __all__ = ["register"]
 
 
-def register(sub: Any) -> None:
+def register(sub: Subcommands) -> None:
     digest = sub.add_parser(
         "digest",
         help="preview or send the daily digest",
@@ -32,7 +35,7 @@ def register(sub: Any) -> None:
         description="Print the messages a room would get if its digest went out now, covering what happened "
         "since its previous digest (or the last day, for a room that is not subscribed).",
     )
-    preview.add_argument("--room", required=True, help="Matrix room id or Teams conversation id")
+    preview.add_argument("--room", required=True, type=ConversationId, help="Matrix room id or Teams conversation id")
     preview.add_argument("--channel", help="a registered channel name; default: the subscription's")
     preview.set_defaults(handler=run_preview)
     send = actions.add_parser(
@@ -41,12 +44,12 @@ def register(sub: Any) -> None:
         description="Queue the digest in the outbox now, due or not; the running bot delivers it. It counts "
         "as the day's digest, so the scheduled one is not sent again today.",
     )
-    send.add_argument("--room", help="only this subscribed room (default: every subscribed room)")
+    send.add_argument("--room", type=ConversationId, help="only this subscribed room (default: every subscribed room)")
     send.add_argument("--channel", help="only subscriptions on this registered channel")
     send.set_defaults(handler=run_send_now)
 
 
-async def _channel_of(digests: DigestService, room: str, channel: str | None) -> tuple[str, datetime | None]:
+async def _channel_of(digests: DigestService, room: ConversationId, channel: str | None) -> tuple[str, datetime | None]:
     """The channel of `room` and the start of its next digest's window (None: not subscribed)."""
     from bot.channels.registry import names  # not at the top: `onrust --help` loads no channel module
 

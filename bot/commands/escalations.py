@@ -9,14 +9,17 @@ import argparse
 import json
 import re
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from bot.core.clock import utc
 from bot.core.escalation import Case, parse_ref
 from bot.errors import EscalationError
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from bot.adapters.cases import SqlCaseStore
+    from bot.commands import Subcommands
     from bot.config import Settings
 
 __all__ = ["parse_age", "register"]
@@ -33,7 +36,7 @@ def parse_age(text: str) -> timedelta:
     return {"d": timedelta(days=amount), "h": timedelta(hours=amount), "w": timedelta(weeks=amount)}[unit]
 
 
-def register(sub: Any) -> None:
+def register(sub: Subcommands) -> None:
     parser = sub.add_parser("escalations", help="list, show and purge OMO cases")
     commands = parser.add_subparsers(dest="escalations_command", metavar="ACTION", required=True)
     listing = commands.add_parser("list", help="every case, open and closed (reference, state, urgency, dates)")
@@ -48,7 +51,7 @@ def register(sub: Any) -> None:
     purge.set_defaults(handler=_purge)
 
 
-async def _store(settings: Settings) -> tuple[SqlCaseStore, Any]:
+async def _store(settings: Settings) -> tuple[SqlCaseStore, AsyncEngine]:
     # Imported here, not at the top: `onrust --help` reads this module and need not load SQLAlchemy.
     from bot.adapters.cases import SqlCaseStore
     from bot.adapters.db import create_engine, migrate
@@ -59,7 +62,20 @@ async def _store(settings: Settings) -> tuple[SqlCaseStore, Any]:
     return SqlCaseStore(engine), engine
 
 
-def _summary(case: Case) -> dict[str, Any]:
+class _CaseLine(TypedDict):
+    """A case as `onrust escalations list` shows it (and prints it with --json)."""
+
+    ref: str
+    state: str
+    urgency: str
+    kind: str
+    channel: str
+    claimed_by: str | None
+    created_at: str
+    closed_at: str | None
+
+
+def _summary(case: Case) -> _CaseLine:
     return {
         "ref": case.ref,
         "state": case.state.value,

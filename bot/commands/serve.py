@@ -6,9 +6,10 @@ import argparse
 import asyncio
 import logging
 import signal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from bot.commands import Subcommands
     from bot.config import Settings
 
 __all__ = ["register", "run_serve"]
@@ -16,7 +17,7 @@ __all__ = ["register", "run_serve"]
 log = logging.getLogger(__name__)
 
 
-def register(sub: Any) -> None:
+def register(sub: Subcommands) -> None:
     serve = sub.add_parser(
         "serve",
         help="start every configured channel",

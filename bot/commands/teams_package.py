@@ -12,12 +12,14 @@ import json
 import uuid
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:
+    from bot.commands import Subcommands
     from bot.config import Settings
+    from bot.core.json_types import JsonObject
 
 __all__ = ["DEPLOY_DIR", "PACKAGE_NAME", "build_manifest", "build_package", "register"]
 
@@ -26,7 +28,7 @@ PACKAGE_NAME = "onrust-assistent-teams.zip"
 _ICONS = ("color.png", "outline.png")
 
 
-def register(sub: Any) -> None:
+def register(sub: Subcommands) -> None:
     parser = sub.add_parser(
         "teams-package",
         help="build the Teams app package (zip) to upload in Teams or the Teams admin center",
@@ -53,14 +55,13 @@ def _guid(app_id: str | None) -> str:
         ) from None
 
 
-def build_manifest(
-    app_id: str | None, app_version: str | None = None, template_dir: Path = DEPLOY_DIR
-) -> dict[str, Any]:
+def build_manifest(app_id: str | None, app_version: str | None = None, template_dir: Path = DEPLOY_DIR) -> JsonObject:
     """The manifest for this bot; raises `ConfigError` when `app_id` is missing or not a GUID."""
     guid = _guid(app_id)
-    manifest: dict[str, Any] = json.loads((template_dir / "manifest.template.json").read_text(encoding="utf-8"))
+    manifest: JsonObject = json.loads((template_dir / "manifest.template.json").read_text(encoding="utf-8"))
     manifest["id"] = guid
-    for bot in manifest.get("bots", []):
+    bots = manifest.get("bots")
+    for bot in bots if isinstance(bots, list) else []:
         bot["botId"] = guid
     if app_version:
         manifest["version"] = app_version

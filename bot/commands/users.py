@@ -12,7 +12,7 @@ import getpass
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.core.clock import utc
 from bot.errors import ConfigError
@@ -20,6 +20,7 @@ from bot.errors import ConfigError
 if TYPE_CHECKING:
     from bot.adapters.accounts import UserStore
     from bot.adapters.console_store import AuditLog
+    from bot.commands import Subcommands
     from bot.config import Settings
 
 __all__ = ["register"]
@@ -28,7 +29,7 @@ MIN_PASSWORD_CHARS = 12
 ROLES = ("editor", "omo", "admin")  # bot.adapters.accounts.Role, named here so --help loads no store
 
 
-def register(sub: Any) -> None:
+def register(sub: Subcommands) -> None:
     parser = sub.add_parser(
         "users",
         help="manage web console accounts",

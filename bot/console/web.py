@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import BodyPartReader, MultipartReader, web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -119,7 +119,7 @@ def multipart_rest(request: web.Request) -> MultipartReader:
     return request[_MULTIPART]
 
 
-def page(request: web.Request, template: str, *, status: int = 200, **values: Any) -> web.Response:
+def page(request: web.Request, template: str, *, status: int = 200, **values: object) -> web.Response:
     """Render `prompts/console/<template>` with the session (if any) and `values`."""
     session = request.get(_SESSION)
     html = _templates.get_template(template).render(

@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from bot.core.messages import ConversationId
 from bot.core.models import Access, IngestAction, IngestEvent
 
 __all__ = [
@@ -64,7 +65,7 @@ class Subscription:
 
     id: int
     channel: str
-    conversation_id: str
+    conversation_id: ConversationId
     send_time: time | None
     audience: Audience
     subscribed_at: datetime

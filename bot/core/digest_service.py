@@ -29,7 +29,7 @@ from bot.core.digest import (
     parse_time,
 )
 from bot.core.digest_text import render_digest, scrub
-from bot.core.messages import Button, ConversationRef, SetDigest, TextReply
+from bot.core.messages import Button, ConversationId, ConversationRef, SetDigest, TextReply
 from bot.core.models import IngestEvent
 
 __all__ = [
@@ -63,14 +63,14 @@ class DigestRepository(Protocol):
     """Subscriptions, the atomic claim-and-queue of a day's digest, and the raw knowledge gaps."""
 
     async def subscribe(
-        self, channel: str, conversation_id: str, send_time: time | None, audience: Audience, at: datetime
+        self, channel: str, conversation_id: ConversationId, send_time: time | None, audience: Audience, at: datetime
     ) -> Subscription: ...
 
-    async def unsubscribe(self, channel: str, conversation_id: str) -> bool:
+    async def unsubscribe(self, channel: str, conversation_id: ConversationId) -> bool:
         """False if there was no active subscription."""
         ...
 
-    async def get(self, channel: str, conversation_id: str) -> Subscription | None:
+    async def get(self, channel: str, conversation_id: ConversationId) -> Subscription | None:
         """The active subscription of a conversation, if any."""
         ...
 
@@ -114,8 +114,8 @@ class DigestService:
         cases: OpenCases | None,
         policy: DigestPolicy,
         *,
-        omo_rooms: Collection[tuple[str, str]] = (),
-        editor_rooms: Collection[str] = (),
+        omo_rooms: Collection[tuple[str, ConversationId]] = (),
+        editor_rooms: Collection[ConversationId] = (),
         on_queued: Callable[[], None] | None = None,
         clock: Clock = utc,
     ) -> None:
@@ -128,7 +128,7 @@ class DigestService:
         self._on_queued = on_queued
         self._clock = clock
 
-    def audience(self, channel: str, conversation_id: str) -> Audience:
+    def audience(self, channel: str, conversation_id: ConversationId) -> Audience:
         """What a conversation may see, from the current settings (never from what was stored)."""
         return Audience(omo=(channel, conversation_id) in self._omo, editors=conversation_id in self._editors)
 
@@ -151,7 +151,7 @@ class DigestService:
             digest, send_when_empty=self.policy.send_when_empty, max_chars=self.policy.max_message_chars
         )
 
-    async def subscription(self, channel: str, conversation_id: str) -> Subscription | None:
+    async def subscription(self, channel: str, conversation_id: ConversationId) -> Subscription | None:
         """The active subscription of a conversation, if any."""
         return await self._repo.get(channel, conversation_id)
 
@@ -181,7 +181,7 @@ class DigestService:
                 log.exception("digest for subscription %s (%s) failed", sub.id, sub.channel)
         return claimed
 
-    async def send_now(self, channel: str | None = None, conversation_id: str | None = None) -> int:
+    async def send_now(self, channel: str | None = None, conversation_id: ConversationId | None = None) -> int:
         """Queue a digest now for one subscribed conversation (or all), due or not; returns how many."""
         now = self._clock()
         subs = [

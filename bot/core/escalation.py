@@ -18,6 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import NewType
 
+from bot.core.messages import ConversationId
 from bot.errors import EscalationError
 
 __all__ = [
@@ -87,8 +88,8 @@ class Requester:
     channel: str
     user_id: str
     name: str | None
-    private_conversation_id: str | None
-    origin_conversation_id: str | None
+    private_conversation_id: ConversationId | None
+    origin_conversation_id: ConversationId | None
 
 
 @dataclass(frozen=True, slots=True)

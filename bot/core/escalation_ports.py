@@ -9,7 +9,7 @@ from typing import Protocol
 
 from bot.core.escalation import Attachment, Case, CaseEvent, CaseRef, CaseRequest, Requester
 from bot.core.intake import Dialogue
-from bot.core.messages import ConversationRef, FormReply, TextReply
+from bot.core.messages import ConversationId, ConversationRef, FormReply, TextReply
 from bot.errors import EscalationError
 
 __all__ = [
@@ -47,8 +47,8 @@ class StoredDialogue:
 
     channel: str
     user_id: str
-    conversation_id: str
-    origin_conversation_id: str | None
+    conversation_id: ConversationId
+    origin_conversation_id: ConversationId | None
     answer_id: str | None
     dialogue: Dialogue
 
@@ -102,7 +102,7 @@ class CaseStore(Protocol):
 class AnswerLookup(Protocol):
     """The bot's earlier answers, to attach to a case."""
 
-    async def last_answer_id(self, channel: str, conversation_id: str) -> str | None: ...
+    async def last_answer_id(self, channel: str, conversation_id: ConversationId) -> str | None: ...
 
     async def attachment(self, answer_id: str) -> Attachment | None: ...
 
@@ -110,4 +110,4 @@ class AnswerLookup(Protocol):
 class PrivateChats(Protocol):
     """A private conversation with a user (Matrix: opens a direct chat if needed); None if there is none."""
 
-    async def private_chat(self, channel: str, user_id: str) -> str | None: ...
+    async def private_chat(self, channel: str, user_id: str) -> ConversationId | None: ...

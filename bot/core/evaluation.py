@@ -17,17 +17,17 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal, TypedDict
 
 from pydantic import BaseModel, ValidationError
 
 from bot.core.models import Answer
 from bot.errors import ConfigError
 
-__all__ = ["EvalQuestion", "EvalResult", "Scoreboard", "is_right", "load_questions"]
+__all__ = ["EvalQuestion", "EvalResult", "EvalSummary", "Scoreboard", "is_right", "load_questions"]
 
 QuestionKind = Literal["answerable", "unanswerable", "followup", "followup_offtopic"]
 
@@ -105,6 +105,21 @@ def _percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
+class EvalSummary(TypedDict):
+    """The figures of one evaluation run, as `onrust eval --json` prints them."""
+
+    n: int
+    strict: dict[str, float]
+    """recall@1/5/10 and mrr@10 against `passage_id` alone."""
+    lenient: dict[str, float]
+    """The same against every gold passage or document."""
+    kinds: dict[str, dict[str, int]]
+    categories: dict[str, dict[str, int]]
+    unanswerable: dict[str, float]
+    answerable_refused: float
+    latency_ms: dict[str, float]
+
+
 @dataclass
 class Scoreboard:
     """Accumulates results; `summary()` gives the figures `onrust eval --json` prints."""
@@ -115,14 +130,14 @@ class Scoreboard:
     def add(self, result: EvalResult) -> None:
         self.results.append(result)
 
-    def _recall(self, gold_of: Any) -> dict[str, float]:
+    def _recall(self, gold_of: Callable[[EvalQuestion], Sequence[str]]) -> dict[str, float]:
         ranks = [_rank(r.retrieved[: self.k], gold_of(r.question)) for r in self.results if gold_of(r.question)]
         n = len(ranks) or 1
         out = {f"recall@{k}": sum(1 for x in ranks if x is not None and x <= k) / n for k in (1, 5, 10)}
         out["mrr@10"] = sum(1.0 / x for x in ranks if x is not None and x <= 10) / n
         return {key: round(value, 4) for key, value in out.items()}
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> EvalSummary:
         must_refuse = [r for r in self.results if r.question.must_refuse]
         answerable = [r for r in self.results if not r.question.must_refuse]
         latencies = [r.latency_ms for r in self.results]

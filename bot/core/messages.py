@@ -32,6 +32,7 @@ __all__ = [
     "CaseAction",
     "CaseVerb",
     "Channel",
+    "ConversationId",
     "ConversationRef",
     "Feedback",
     "FormField",
@@ -50,6 +51,9 @@ __all__ = [
 UserId = NewType("UserId", str)
 """A platform user id: `@ambtenaar:gemeente.nl` on Matrix, an AAD object id or `29:...` on Teams."""
 
+ConversationId = NewType("ConversationId", str)
+"""A conversation on one platform: a Matrix room id (`!abc:gemeente.nl`), a Teams conversation id (`19:...`)."""
+
 
 @dataclass(frozen=True, slots=True)
 class ConversationRef:
@@ -61,7 +65,7 @@ class ConversationRef:
     """
 
     channel: str
-    conversation_id: str
+    conversation_id: ConversationId
     thread_id: str | None = None
     reply_to: str | None = None
 
@@ -114,7 +118,7 @@ class SubmitIntake:
     """A submitted intake form: its `fields` (input name to value), the answer and the room it began in."""
 
     answer_id: str | None = None
-    origin: str | None = None
+    origin: ConversationId | None = None
     fields: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -175,7 +179,8 @@ def parse_action(name: str, data: Mapping[str, str]) -> Action | None:
         return StartIntake(data.get("answer_id") or None)
     if kind is ActionName.SUBMIT_INTAKE:
         fields = {k: v for k, v in data.items() if k not in ("answer_id", "origin")}
-        return SubmitIntake(data.get("answer_id") or None, data.get("origin") or None, fields)
+        origin = data.get("origin")
+        return SubmitIntake(data.get("answer_id") or None, ConversationId(origin) if origin else None, fields)
     if kind is ActionName.DIGEST:
         turn = data.get("digest", "")
         return SetDigest(turn == "aan") if turn in ("aan", "uit") else None
@@ -299,4 +304,4 @@ class Channel(Protocol):
 
     async def typing(self, to: ConversationRef, active: bool) -> None: ...
 
-    async def direct_chat(self, user_id: UserId) -> str: ...
+    async def direct_chat(self, user_id: UserId) -> ConversationId: ...

@@ -15,6 +15,7 @@ from bot.core.intake import advance, check_form, offer, start, yes_or_no
 from bot.core.messages import (
     Button,
     Capability,
+    ConversationId,
     ConversationRef,
     FormField,
     FormReply,
@@ -82,7 +83,7 @@ class IntakeFlow:
         await self._c.reply(target, text_reply(outcome.template, limit=self._c.limits.description, **outcome.values))
         log.info("omo: intake dialogue started on %s", channel)
 
-    def _form(self, answer_id: str | None, origin: str) -> FormReply:
+    def _form(self, answer_id: str | None, origin: ConversationId) -> FormReply:
         lab = labels()
         fields = lab["fields"]
         return FormReply(
@@ -133,7 +134,7 @@ class IntakeFlow:
         await self._create(msg, request, form.origin or msg.ref.conversation_id, form.answer_id)
 
     async def _create(
-        self, msg: IncomingMessage, request: CaseRequest, origin: str | None, answer_id: str | None
+        self, msg: IncomingMessage, request: CaseRequest, origin: ConversationId | None, answer_id: str | None
     ) -> Case:
         channel = msg.ref.channel
         private = msg.ref.conversation_id if msg.is_private else await self._c.private.private_chat(channel, msg.sender)

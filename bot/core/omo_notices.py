@@ -13,24 +13,44 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TypedDict
 
 from bot import prompts
 from bot.core.clock import Clock
 from bot.core.escalation import Case, Remind, TransitionError
 from bot.core.escalation_ports import AnswerLookup, CaseNotFound, CaseStore, Outgoing, PrivateChats
 from bot.core.intake import Limits
-from bot.core.messages import Button, CaseAction, CaseVerb, Channel, ConversationRef, FormField, FormReply, TextReply
+from bot.core.messages import (
+    Button,
+    CaseAction,
+    CaseVerb,
+    Channel,
+    ConversationId,
+    ConversationRef,
+    FormField,
+    FormReply,
+    TextReply,
+)
 
-__all__ = ["OmoContext", "Reminders", "labels", "notification", "text_reply"]
+__all__ = ["Labels", "OmoContext", "Reminders", "labels", "notification", "text_reply"]
 
 log = logging.getLogger(__name__)
 
 
+class Labels(TypedDict):
+    """The shape of `prompts/omo_labels.json.j2`: Dutch labels by kind, urgency, form field and button."""
+
+    kinds: dict[str, str]
+    urgencies: dict[str, str]
+    fields: dict[str, str]
+    buttons: dict[str, str]
+    team_text: str
+
+
 @functools.cache
-def labels() -> dict[str, Any]:
+def labels() -> Labels:
     """The Dutch labels of kinds, urgencies, fields and buttons (parsed once; do not change the result)."""
-    loaded: dict[str, Any] = json.loads(prompts.render("omo_labels.json.j2"))
+    loaded: Labels = json.loads(prompts.render("omo_labels.json.j2"))
     return loaded
 
 
@@ -46,7 +66,7 @@ class OmoContext:
     answers: AnswerLookup
     private: PrivateChats
     channels: Mapping[str, Channel]
-    omo: Mapping[str, str]
+    omo: Mapping[str, ConversationId]
     poke: Callable[[], None]
     limits: Limits
     max_chars: int

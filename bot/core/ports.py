@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NewType, Protocol
 
-from bot.core.messages import IncomingMessage
+from bot.core.messages import ConversationId, IncomingMessage
 from bot.core.models import Access
 
 __all__ = ["AnswerEntry", "AnswerId", "AnswerLog", "ConversationLog", "MessageClaims", "SourceInfo", "Sources"]
@@ -25,7 +25,7 @@ class AnswerEntry:
 
     answer_id: AnswerId
     channel: str
-    conversation_id: str
+    conversation_id: ConversationId
     thread_id: str | None
     question: str
     doc_ids: tuple[str, ...]
@@ -59,7 +59,7 @@ class AnswerLog(Protocol):
 
     async def add_feedback(self, answer_id: AnswerId, user_id: str, positive: bool, at: datetime) -> None: ...
 
-    async def thread_question(self, channel: str, conversation_id: str, thread_id: str) -> str | None:
+    async def thread_question(self, channel: str, conversation_id: ConversationId, thread_id: str) -> str | None:
         """The first question answered in this thread, if any."""
         ...
 
@@ -68,7 +68,7 @@ class ConversationLog(Protocol):
     """Conversations the bot has heard from, so it can write to them proactively later."""
 
     async def remember(
-        self, channel: str, conversation_id: str, *, is_private: bool, user_id: str, at: datetime
+        self, channel: str, conversation_id: ConversationId, *, is_private: bool, user_id: str, at: datetime
     ) -> None: ...
 
 

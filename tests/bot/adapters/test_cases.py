@@ -1,4 +1,4 @@
-"""The OMO case store on SQLite and PostgreSQL: numbering, transitions with audit and outbox, purge."""
+"""The OMO case store on SQLite and PostgreSQL: numbering, transitions with audit and outbox, purge, dialogues."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import JSON, column, func, insert, select, table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.cases import SqlCaseStore
-from bot.adapters.tables import case_events, cases, outbox
+from bot.adapters.db import migrate
+from bot.adapters.tables import case_events, cases, intake_dialogues, outbox
 from bot.core.escalation import (
     Attachment,
     Case,
@@ -40,6 +41,11 @@ def note(case: Case) -> list[Outgoing]:
 
 async def create(store: SqlCaseStore, at: datetime = T0) -> Case:
     return await store.create(REQUEST, REQUESTER, Attachment("V?", "A.", (("Doc", None),)), "a1", at, note)
+
+
+async def dialogue_data(engine: AsyncEngine) -> list[object]:
+    async with engine.connect() as conn:
+        return list((await conn.execute(select(intake_dialogues.c.data))).scalars())
 
 
 async def count(engine: AsyncEngine, table: object) -> int:
@@ -112,6 +118,7 @@ async def test_dialogue_round_trip(engine: AsyncEngine) -> None:
     )
     await store.save_dialogue(stored, T0)
     assert await store.dialogue("matrix", "@b:x") == stored
+    assert await dialogue_data(engine) == [{"municipality": "X", "kind": "online"}]  # the official's answers only
     moved = StoredDialogue(
         "matrix",
         "@b:x",
@@ -124,3 +131,24 @@ async def test_dialogue_round_trip(engine: AsyncEngine) -> None:
     assert await store.dialogue("matrix", "@b:x") == moved
     await store.drop_dialogue("matrix", "@b:x")
     assert await store.dialogue("matrix", "@b:x") is None
+
+
+async def test_migration_moves_the_hidden_answer_id_out_of_dialogue_data(unmigrated_engine: AsyncEngine) -> None:
+    engine = unmigrated_engine
+    await migrate(engine, "0008")
+    old = {"channel": "matrix", "conversation_id": "!dm", "step": "kind", "started_at": T0, "updated_at": T0}
+    async with engine.begin() as conn:  # rows as the store wrote them before 0009
+        dialogues = table("intake_dialogues", *(column(c) for c in old), column("user_id"), column("data", JSON))
+        await conn.execute(
+            insert(dialogues).values(user_id="@a:x", data={"municipality": "X", "_answer_id": "a1"}, **old)
+        )
+        await conn.execute(insert(dialogues).values(user_id="@b:x", data={"_answer_id": None}, **old))
+    await migrate(engine)
+    store = SqlCaseStore(engine)
+    assert (await store.dialogue("matrix", "@a:x")) == StoredDialogue(
+        "matrix", "@a:x", "!dm", None, "a1", Dialogue(Step.KIND, {"municipality": "X"})
+    )
+    assert (await store.dialogue("matrix", "@b:x")) == StoredDialogue(
+        "matrix", "@b:x", "!dm", None, None, Dialogue(Step.KIND, {})
+    )
+    assert sorted(await dialogue_data(engine), key=len) == [{}, {"municipality": "X"}]

@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.db import create_engine, migrate
+from bot.adapters.db import migrate
 from bot.adapters.state import AnswerStore, ConversationRecord, ConversationStore, KeyValueStore
 from bot.adapters.tables import kv
 from bot.core.ports import AnswerEntry, AnswerId
@@ -81,24 +80,15 @@ async def test_members_added_at_once_by_two_instances_are_all_kept(engine: Async
     assert await stores[1].members("matrix.direct.@other:x") == frozenset()
 
 
-@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
-async def test_migration_moves_direct_chat_lists_into_rows(
-    dialect: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'state.db'}"
-    if dialect == "postgresql":
-        url = request.getfixturevalue("postgres").new_database()
-    engine = create_engine(url)
-    try:
-        await migrate(engine, "0006")
-        async with engine.begin() as conn:
-            listed = json.dumps(["!a:x", "!b:x"])
-            await conn.execute(insert(kv).values(key="matrix.direct.@bot:x", value=listed, updated_at=T0))
-            await conn.execute(insert(kv).values(key="matrix.next_batch.@bot:x", value="s42", updated_at=T0))
-        await migrate(engine)
-        store = KeyValueStore(engine)
-        assert await store.members("matrix.direct.@bot:x") == {"!a:x", "!b:x"}
-        assert await store.get("matrix.direct.@bot:x") is None  # the list is gone, not left to go stale
-        assert await store.get("matrix.next_batch.@bot:x") == "s42"  # other values stay
-    finally:
-        await engine.dispose()
+async def test_migration_moves_direct_chat_lists_into_rows(unmigrated_engine: AsyncEngine) -> None:
+    engine = unmigrated_engine
+    await migrate(engine, "0006")
+    async with engine.begin() as conn:
+        listed = json.dumps(["!a:x", "!b:x"])
+        await conn.execute(insert(kv).values(key="matrix.direct.@bot:x", value=listed, updated_at=T0))
+        await conn.execute(insert(kv).values(key="matrix.next_batch.@bot:x", value="s42", updated_at=T0))
+    await migrate(engine)
+    store = KeyValueStore(engine)
+    assert await store.members("matrix.direct.@bot:x") == {"!a:x", "!b:x"}
+    assert await store.get("matrix.direct.@bot:x") is None  # the list is gone, not left to go stale
+    assert await store.get("matrix.next_batch.@bot:x") == "s42"  # other values stay

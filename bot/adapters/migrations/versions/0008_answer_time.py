@@ -3,7 +3,7 @@
 Answers recorded before this revision have none (NULL); the console's overview leaves them out.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 """
 
 from __future__ import annotations
