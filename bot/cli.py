@@ -14,16 +14,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from importlib import import_module
 from pathlib import Path
+from typing import NoReturn
 
 from bot import __version__
 from bot.errors import BotError
 from bot.logs import configure_logging
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
 
 log = logging.getLogger("onrust")
 
@@ -65,6 +67,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns its exit code."""
+    return _run(argv)[0]
+
+
+def run() -> NoReturn:
+    """The `onrust` console script.
+
+    A command that sets `quick_exit` (it closes everything it opened before it returns, and writes nothing
+    after) ends without the interpreter's teardown: freeing the ~1,500 modules an answer imports takes about
+    0.4 s, a fifth of `onrust ask`.
+    """
+    code, quick = _run(None)
+    if quick:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()
+        os._exit(code)
+    sys.exit(code)
+
+
+def _run(argv: Sequence[str] | None) -> tuple[int, bool]:
     parser = build_parser()
     args = parser.parse_args(argv)
     from bot.config import load_settings  # pydantic-settings: not needed for --help or --version
@@ -73,20 +96,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.config, data_dir=args.data_dir)
     except BotError as exc:
         print(f"onrust: {exc}", file=sys.stderr)
-        return 2
+        return 2, False
     # `ask` and `chat` talk to a person in the terminal: log lines there only when asked for with -v.
     terminal = getattr(args, "terminal", False)
     level = "DEBUG" if args.verbose else "WARNING" if args.quiet or terminal else settings.log_level
     configure_logging(level, sys.stderr)
     try:
-        return int(asyncio.run(args.handler(args, settings)))
+        return int(asyncio.run(args.handler(args, settings))), getattr(args, "quick_exit", False)
     except BotError as exc:
         log.debug("command failed", exc_info=True)
         print(f"onrust: {exc}", file=sys.stderr)
-        return 2
+        return 2, False
     except KeyboardInterrupt:
-        return 130
+        return 130, False
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

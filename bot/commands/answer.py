@@ -38,7 +38,7 @@ def register(sub: Subcommands) -> None:
     ask.add_argument("question", help='the question, e.g. "Wat is de MIA?"')
     ask.add_argument("--json", action="store_true", help="print the answer, citations and retrieved documents as JSON")
     ask.add_argument("--omo", action="store_true", help="ask as the OMO team (also sees omo-intern documents)")
-    ask.set_defaults(handler=run_ask, terminal=True)
+    ask.set_defaults(handler=run_ask, terminal=True, quick_exit=True)  # reads only; closes all
 
     chat = sub.add_parser(
         "chat",

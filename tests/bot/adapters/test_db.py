@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from importlib.resources import files
 from pathlib import Path
 
 import pytest
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import insert, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.db import _PG_MIGRATION_LOCK, create_engine, is_unreachable, migrate, ping
+from bot.adapters.db import _PG_MIGRATION_LOCK, HEAD, create_engine, is_unreachable, migrate, ping
 from bot.adapters.tables import kv
 from bot.errors import StoreError
 from tests.conftest import Postgres
@@ -90,5 +93,24 @@ async def test_a_write_waiting_for_the_lock_beyond_the_timeout_fails_on_sqlite(t
                     await asyncio.wait_for(write, timeout=20)  # guard: no hang
             assert is_unreachable(caught.value)  # a locked file is waited out like an outage
             await holder.rollback()
+    finally:
+        await engine.dispose()
+
+
+def test_the_head_read_from_the_file_names_is_alembics_head() -> None:
+    config = Config()
+    config.set_main_option("script_location", str(files("bot.adapters") / "migrations"))
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD
+
+
+async def test_a_database_behind_the_head_is_upgraded_and_one_at_the_head_is_left_as_it_is(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'state.db'}")
+    try:
+        await migrate(engine, "0001")
+        await migrate(engine)
+        await migrate(engine)  # already at the head: nothing to do
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one() == HEAD
+            assert (await conn.execute(text("SELECT count(*) FROM kv"))).scalar_one() == 0
     finally:
         await engine.dispose()
