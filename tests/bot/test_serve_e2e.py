@@ -66,8 +66,14 @@ async def test_official_gets_cited_answers_and_an_honest_refusal(official_and_bo
     official, bot_id = official_and_bot
     room = await official.room(bot_id, direct=True)
 
-    answer = await ask(official, room, "Wat is de Maatschappelijke Impact Afweging?")
+    event_id = await official.say(room, "Wat is de Maatschappelijke Impact Afweging?")
+    replies = await eventually(lambda: official.replies_to(event_id), timeout=60, what="the bot's answer")
+    content = replies[0].source["content"]
+    answer = str(content["body"])
     assert "Maatschappelijke Impact Afweging" in answer and "[1]" in answer and "Bronnen" in answer
+    # the same answer as Matrix HTML: the citation marks stay, each source is a link to its public page
+    assert content["format"] == "org.matrix.custom.html"
+    assert "[1]" in content["formatted_body"] and '<a href="https://' in content["formatted_body"]
 
     refusal = await ask(official, room, "Wie won de Tour de France in 2019?")
     assert "weet ik niet" in refusal and "!omo" in refusal and "[1]" not in refusal and "Bronnen" not in refusal

@@ -22,7 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapters.state import AnswerStore, ConversationRecord, ConversationStore
 from bot.channels.teams import TeamsChannel
 from bot.channels.teams_keys import SigningKeys, install
+from bot.cli import main
 from bot.config import TeamsSettings, load_settings
+from bot.core.answering import Answerer
 from bot.core.conversation import Conversation
 from bot.core.messages import ConversationRef, MessageHandler, TextReply
 from bot.core.models import Chunk, DocId, DocumentInfo, Passage, chunk_id_for
@@ -39,6 +41,7 @@ from tests.fakes import FakeAnswerer, StaticSources
 pytestmark = [pytest.mark.integration]
 
 APP_ID = "5f0e2b8c-3d4a-4e6f-9a1b-2c3d4e5f6a7b"
+KNOWLEDGE = Path(__file__).resolve().parents[3] / "knowledge"
 ANONYMOUS = TeamsSettings(enabled=True, allow_anonymous=True, request_timeout_s=5)
 
 
@@ -73,7 +76,7 @@ async def connector() -> AsyncIterator[FakeConnector]:
         yield connector
 
 
-def core(engine: AsyncEngine, answerer: FakeAnswerer) -> Any:
+def core(engine: AsyncEngine, answerer: Answerer) -> Any:
     """The real conversation core over the real state store, answering with `answerer`."""
 
     def make(channel: TeamsChannel) -> MessageHandler:
@@ -129,6 +132,26 @@ async def test_personal_question_gets_a_card_with_citations(engine: AsyncEngine,
     assert actions["Vraag het OMO"]["data"] == {"action": "omo", "answer_id": answer_id}
     assert any(p.activity["type"] == "typing" for p in connector.posted)
     assert records is not None and records.answer_id == answer_id
+
+
+async def test_a_real_answer_from_a_shipped_document_becomes_a_card_with_its_public_source(
+    engine: AsyncEngine, connector: FakeConnector, tmp_path: Path
+) -> None:
+    from bot.services import build_answerer, open_services
+
+    document = KNOWLEDGE / "noodbevel-artikel-175.md"
+    data_dir = tmp_path / "data"
+    assert await asyncio.to_thread(main, ["-q", "--data-dir", str(data_dir), "ingest", str(document)]) == 0
+    async with open_services(load_settings(environ={}, data_dir=data_dir)) as services:
+        answerer = build_answerer(services)
+        async with running_bot(ANONYMOUS, ConversationStore(engine), core(engine, answerer)) as bot:
+            await bot.post(message_activity(connector.url, "Wat is een noodbevel?", activity_id="121"))
+            (posted,) = await connector.wait_for_messages(1)
+    texts = [block["text"] for block in card_of(posted.activity)["body"]]
+    assert "artikel 175" in texts[0] and texts[0].endswith("[1]")
+    assert "Bronnen" in texts
+    (source,) = [t for t in texts if t.startswith("[1] ")]
+    assert "(https://www.burgemeesters.nl/bevoegdheden/noodbevel)" in source  # the document's public source
 
 
 async def test_channel_message_needs_a_mention_and_the_mention_is_stripped(
@@ -390,7 +413,6 @@ async def test_build_app_serves_the_teams_endpoint(tmp_path: Path, connector: Fa
     from aiohttp import ClientSession, ClientTimeout, web
 
     from bot.app import build_app
-    from bot.core.answering import Answerer
     from bot.services import Services
 
     environ = {"ONRUST_TEAMS__ENABLED": "true", "ONRUST_TEAMS__ALLOW_ANONYMOUS": "true"}
