@@ -1,4 +1,5 @@
-"""Fixtures shared by the whole test suite: a Synapse homeserver, a PostgreSQL server, state databases."""
+"""Fixtures shared by the whole test suite: a Synapse homeserver, a PostgreSQL server, state databases, the
+shipped corpus ingested."""
 
 from __future__ import annotations
 
@@ -19,6 +20,26 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.db import create_engine, migrate
 from tests.synapse import Synapse
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def _shipped_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`knowledge/` ingested once per test run through the command line (its embedding takes over two minutes)."""
+    from bot.cli import main
+
+    path = tmp_path_factory.mktemp("shipped") / "data"
+    assert main(["-q", "--data-dir", str(path), "ingest", str(REPO / "knowledge")]) == 0
+    return path
+
+
+@pytest.fixture(scope="module")
+def shipped_data_dir(_shipped_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir holding the ingested shipped corpus, a copy per test module: its answers and state stay its own."""
+    target = tmp_path_factory.mktemp("data") / "shipped"
+    shutil.copytree(_shipped_store, target)
+    return target
 
 
 @pytest.fixture(scope="session")

@@ -14,22 +14,18 @@ import pytest
 from aiohttp import web
 
 from bot.app import build_app
-from bot.cli import main
 from bot.config import load_settings
 from tests.bot.channels.matrix_harness import Official, eventually
 from tests.synapse import Synapse
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(180)]
-
-REPO = Path(__file__).resolve().parents[2]
+# the default timeout (600 s): the first test may ingest the shipped corpus (`shipped_data_dir`), over two minutes
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shipped corpus, ingested once through the command line (outside the tests' event loops)."""
-    path = tmp_path_factory.mktemp("data")
-    assert main(["-q", "--data-dir", str(path), "ingest", str(REPO / "knowledge")]) == 0
-    return path
+def data_dir(shipped_data_dir: Path) -> Path:
+    """The shipped corpus, ingested through the command line (outside the tests' event loops)."""
+    return shipped_data_dir
 
 
 @pytest.fixture

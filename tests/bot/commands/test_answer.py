@@ -13,14 +13,10 @@ from bot.cli import main
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[3]
-
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("data")
-    assert main(["-q", "--data-dir", str(path), "ingest", str(REPO / "knowledge")]) == 0
-    return path
+def data_dir(shipped_data_dir: Path) -> Path:
+    return shipped_data_dir
 
 
 def ask(data_dir: Path, question: str, capsys: pytest.CaptureFixture[str]) -> dict[str, object]:

@@ -13,17 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from tests.synapse import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[3]
 
-
-def test_serve_starts_reports_health_and_stops_on_sigterm(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
-    assert main(["-q", "--data-dir", str(data_dir), "ingest", str(REPO / "knowledge")]) == 0
+def test_serve_starts_reports_health_and_stops_on_sigterm(tmp_path: Path, shipped_data_dir: Path) -> None:
+    data_dir = shipped_data_dir
     port = free_port()
     env = {
         **os.environ,
