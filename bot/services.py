@@ -84,7 +84,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
 def build_answerer(services: Services, *, warm: bool = True) -> AnswerPipeline:
     """The configured answer pipeline: hybrid (or dense/BM25) retrieval, the LLM if configured, else extractive.
 
-    With `warm`, the embedder and the lexical index load now, so the first question is as fast as the rest.
+    With `warm`, the embedder, the vector index and the lexical index load now, so the first question is as fast
+    as the rest.
     """
     settings = services.settings
     cfg = settings.retrieval
@@ -92,7 +93,7 @@ def build_answerer(services: Services, *, warm: bool = True) -> AnswerPipeline:
     lexical = Bm25Index(services.store, lexical_dir(settings), refresh_s=cfg.refresh_s) if cfg.mode != "dense" else None
     if warm:
         if dense is not None:
-            services.embeddings.warm_up()
+            dense.warm_up()
         if lexical is not None:
             lexical.warm_up()
     retriever = HybridRetriever(

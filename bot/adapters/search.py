@@ -46,6 +46,12 @@ class DenseSearch:
         self._store = store
         self._embeddings = embeddings
 
+    def warm_up(self) -> None:
+        """Load the embedder and have the store load every collection's vector index, now rather than inside the
+        first question: at a million chunks that load alone outlasts `retrieval.timeout_s`."""
+        self._embeddings.warm_up()
+        self._store.query(self._embeddings.embed_query("opwarmen"), 1, frozenset(Access))
+
     def embed_query(self, text: str) -> list[float]:
         return self._embeddings.embed_query(text)
 

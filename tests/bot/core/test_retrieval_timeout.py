@@ -35,9 +35,12 @@ class SlowChroma(ChromaStore):
     """The real store, whose vector query first waits `delay_s` (a store under load or a hung server)."""
 
     delay_s = 0.0
+    only_first = False  # as a large store's cold first query, which loads its vector index
 
     def query(self, vector: Sequence[float], k: int, access: Iterable[Access]) -> list[tuple[Chunk, float]]:
         time.sleep(self.delay_s)
+        if self.only_first:
+            self.delay_s = 0.0
         return super().query(vector, k, access)
 
 
@@ -76,3 +79,16 @@ async def test_a_search_beyond_the_timeout_gets_the_apology_and_is_logged(
     assert isinstance(reply, TextReply) and reply.text == prompts.render("apology.nl.j2")
     assert "search did not answer within retrieval.timeout_s (0.5 s)" in caplog.text
     assert "Wat is de MIA" not in caplog.text  # the question itself stays out of the log
+
+
+async def test_a_store_warmed_up_at_start_answers_its_first_question_in_time(tmp_path: Path) -> None:
+    cold, cold_channel, cold_store = conversation(tmp_path / "cold")
+    cold_store.delay_s, cold_store.only_first = 3.0, True
+    await cold.handle(question("$1"))  # not warmed up: the index loads inside the question and the search times out
+    assert isinstance(cold_channel.sent[-1][1], TextReply)
+
+    conv, channel, store = conversation(tmp_path / "warm")
+    store.delay_s, store.only_first = 3.0, True
+    DenseSearch(store, HashedWordEmbeddings()).warm_up()  # what `build_answerer` does before the first question
+    await conv.handle(question("$1"))
+    assert isinstance(channel.sent[-1][1], AnswerReply)
