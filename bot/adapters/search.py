@@ -50,7 +50,8 @@ class DenseSearch:
         """Load the embedder and have the store load every collection's vector index, now rather than inside the
         first question: at a million chunks that load alone outlasts `retrieval.timeout_s`."""
         self._embeddings.warm_up()
-        self._store.query(self._embeddings.embed_query("opwarmen"), 1, frozenset(Access))
+        probe = [1.0] + [0.0] * (self._embeddings.dimension - 1)  # any unit vector: no question to encode
+        self._store.query(probe, 1, frozenset(Access))
 
     def embed_query(self, text: str) -> list[float]:
         return self._embeddings.embed_query(text)
