@@ -63,7 +63,9 @@ async def test_a_question_waiting_out_an_outage_is_answered_by_the_restarted_bot
     try:
         with caplog.at_level(logging.WARNING, logger="bot.core.outage"):
             question = await official.say(room, "Vraag tijdens de storing")
-            await eventually(lambda: "state database unreachable" in caplog.text, what="the question to wait")
+            await eventually(
+                lambda: "state database unreachable" in caplog.text, timeout=60, what="the question waiting"
+            )
         await bot.stop()  # the process dies while its question waits in memory
         await asyncio.to_thread(own_postgres.start)
         await again.start()
