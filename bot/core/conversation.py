@@ -219,7 +219,8 @@ class Conversation:
         if ref.thread_id is not None:
             thread = ref.thread_id
             context = await retry(lambda: self._answers.thread_question(ref.channel, ref.conversation_id, thread))
-        await self._typing(channel, ref, True)
+        # the typing notice travels while the answer is found; it is out before the answer is sent
+        typing = asyncio.create_task(self._typing(channel, ref, True))
         started = self._clock()
         try:
             answer = await self._answerer.answer(question, access=EVERYONE if omo else PUBLIC, context=context)
@@ -241,6 +242,7 @@ class Conversation:
             await retry(lambda: self._answers.record(entry))
             if retry.waited and not await self._still_ours(msg, retry):
                 return
+            await typing
             message_id = await channel.send(ref, AnswerReply(answer=answer, answer_id=answer_id, edited=edited))
             if message_id is not None:
                 try:
@@ -255,6 +257,7 @@ class Conversation:
                 len(answer.citations),
             )
         finally:
+            await typing
             await self._typing(channel, ref, False)
 
     async def _still_ours(self, msg: IncomingMessage, retry: OutageRetry) -> bool:
