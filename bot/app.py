@@ -173,6 +173,7 @@ def build_app(
                 channels,
                 omo=set(omo_rooms(settings).items()),
                 max_question_chars=settings.answer.max_question_chars,
+                typing_after_s=settings.answer.typing_after_s,
                 digests=digests,
                 escalation=escalation.handle,
                 claims=claims,

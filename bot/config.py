@@ -129,6 +129,9 @@ class AnswerSettings(_Section):
     max_passages: int = Field(default=4, ge=1, le=10, description="passages shown to the answerer")
     max_sentences: int = Field(default=3, ge=1, le=10, description="extractive answer length")
     max_question_chars: int = Field(default=4000, ge=10)
+    typing_after_s: float = Field(
+        default=1.0, ge=0, description='"typing..." shows only when an answer takes longer than this'
+    )
     retention_days: int = Field(
         default=365, ge=0, description="questions, answers and feedback older than this are deleted; 0 keeps them"
     )

@@ -27,6 +27,7 @@ from bot.core.digest_service import DigestService
 from bot.core.messages import AnswerReply, Channel, ConversationRef, IncomingMessage, SetDigest, TextReply
 from bot.core.outage import OutageRetry
 from bot.core.ports import AnswerEntry, AnswerId, AnswerLog, ConversationLog, MessageClaims, Sources
+from bot.core.typing_notice import TypingNotice
 from bot.errors import ChannelError, StoreError
 
 __all__ = ["Conversation", "parse_command"]
@@ -58,7 +59,8 @@ class Conversation:
     `omo` holds (channel, conversation id) pairs of the OMO team's own rooms, where internal
     documents may be used. `clock` returns an aware UTC datetime. `is_outage` tells an error that means
     "the state database is unreachable" (retried for up to `outage_retry_s`); a claim whose owner has
-    not heart-beaten for `claim_takeover_s` is taken over. Times are seconds.
+    not heart-beaten for `claim_takeover_s` is taken over; "typing…" shows when an answer takes longer than
+    `typing_after_s`. Times are seconds.
     """
 
     def __init__(
@@ -78,6 +80,7 @@ class Conversation:
         claim_takeover_s: float = 30.0,
         outage_retry_s: float = 300.0,
         is_outage: Callable[[BaseException], bool] = _never,
+        typing_after_s: float = 1.0,
     ) -> None:
         self._answerer = answerer
         self._answers = answers
@@ -95,6 +98,7 @@ class Conversation:
         self._takeover = timedelta(seconds=claim_takeover_s * 5 / 6)
         self._outage_retry_s = outage_retry_s
         self._is_outage = is_outage
+        self._typing_after_s = typing_after_s
 
     async def handle(self, msg: IncomingMessage) -> None:
         """Act on one message; replies go to `msg.ref` through the channel of that name.
@@ -219,8 +223,7 @@ class Conversation:
         if ref.thread_id is not None:
             thread = ref.thread_id
             context = await retry(lambda: self._answers.thread_question(ref.channel, ref.conversation_id, thread))
-        # the typing notice travels while the answer is found; it is out before the answer is sent
-        typing = asyncio.create_task(self._typing(channel, ref, True))
+        typing = TypingNotice(channel, ref, self._typing_after_s)
         started = self._clock()
         try:
             answer = await self._answerer.answer(question, access=EVERYONE if omo else PUBLIC, context=context)
@@ -242,7 +245,7 @@ class Conversation:
             await retry(lambda: self._answers.record(entry))
             if retry.waited and not await self._still_ours(msg, retry):
                 return
-            await typing
+            await typing.settle()
             message_id = await channel.send(ref, AnswerReply(answer=answer, answer_id=answer_id, edited=edited))
             if message_id is not None:
                 try:
@@ -257,8 +260,7 @@ class Conversation:
                 len(answer.citations),
             )
         finally:
-            await typing
-            await self._typing(channel, ref, False)
+            await typing.clear()
 
     async def _still_ours(self, msg: IncomingMessage, retry: OutageRetry) -> bool:
         """After waiting out an outage: False if another instance took the claim over meanwhile (it answers)."""
@@ -280,12 +282,6 @@ class Conversation:
 
     async def _say(self, ref: ConversationRef, template: str, **context: object) -> None:
         await self._channels[ref.channel].send(ref, TextReply(prompts.render(template, **context)))
-
-    async def _typing(self, channel: Channel, ref: ConversationRef, active: bool) -> None:
-        try:
-            await channel.typing(ref, active)
-        except ChannelError as exc:  # a missing typing notice is no reason to fail the answer
-            log.warning("typing notice failed on %s: %s", ref.channel, exc)
 
     async def _apologise(self, ref: ConversationRef) -> None:
         channel = self._channels.get(ref.channel)

@@ -86,6 +86,7 @@ def core(engine: AsyncEngine, answerer: Answerer) -> Any:
             ConversationStore(engine),
             StaticSources(),
             {"teams": channel},
+            typing_after_s=0,  # "typing..." before every answer, so these tests see the Teams typing activity
         )
         return conversation.handle
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -112,8 +113,37 @@ async def test_question_is_answered_recorded_and_typed(world: World) -> None:
     entry = world.answers.entries[reply.answer_id]
     assert entry.doc_ids == ("mia.md",) and entry.thread_id == "$q1" and entry.question == "Wat is een MIA?"
     assert world.answers.message_ids == {"m1": reply.answer_id}
-    assert [active for _, active in world.channel.typing_calls] == [True, False]
+    assert world.channel.typing_calls == []  # a quick answer needs no "typing..."
     assert world.conversations.seen == {("fake", "!room"): (False, "@ambtenaar:gemeente.nl")}
+
+
+async def test_a_slow_answer_shows_typing_while_it_is_made_and_clears_it(world: World) -> None:
+    channel = world.channel
+    shown: list[tuple[tuple[ConversationRef, bool], int]] = []  # the last notice and the replies so far
+
+    class SlowAnswerer(FakeAnswerer):
+        async def answer(
+            self, question: str, *, access: frozenset[Access] = PUBLIC, context: str | None = None
+        ) -> Answer:
+            for _ in range(500):  # the notice goes out while the answer is still being made
+                if len(channel.typing_calls) % 2:
+                    break
+                await asyncio.sleep(0.01)
+            shown.append((channel.typing_calls[-1], len(channel.sent)))
+            return await super().answer(question, access=access, context=context)
+
+    slow = SlowAnswerer(world.answerer.passages)
+    conv = Conversation(
+        slow, world.answers, world.conversations, StaticSources(), {"fake": channel}, typing_after_s=0.05
+    )
+    await conv.handle(message("Wat is een MIA?"))
+    assert isinstance(channel.sent[0][1], AnswerReply)
+    assert [active for _, active in channel.typing_calls] == [True, False]
+    slow.fail = True
+    await conv.handle(message("Wat is een MIA?"))  # a failed slow answer: apology, and the notice is off too
+    assert texts(channel) == [prompts.render("apology.nl.j2")]
+    assert [active for _, active in channel.typing_calls] == [True, False, True, False]
+    assert shown == [((ROOM, True), 0), ((ROOM, True), 1)]  # each time "typing..." came before its reply
 
 
 async def test_an_answer_records_how_long_it_took(world: World) -> None:
@@ -196,7 +226,6 @@ async def test_failure_sends_apology_and_carries_on(world: World) -> None:
     world.answerer.fail = True
     await world.conv.handle(message("Wat is een MIA?"))
     assert texts(world.channel) == [prompts.render("apology.nl.j2")]
-    assert [active for _, active in world.channel.typing_calls] == [True, False]
     world.answerer.fail = False
     await world.conv.handle(message("Wat is een MIA?"))
     assert isinstance(world.channel.sent[-1][1], AnswerReply)
