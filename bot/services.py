@@ -115,6 +115,7 @@ def build_answerer(services: Services, *, warm: bool = True) -> AnswerPipeline:
         retriever,
         min_similarity=cfg.min_similarity,
         min_lead_similarity=cfg.min_lead_similarity,
+        strong_similarity=cfg.strong_similarity,
         no_overlap_margin=cfg.no_overlap_margin,
         max_passages=settings.answer.max_passages,
         max_sentences=settings.answer.max_sentences,

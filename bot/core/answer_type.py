@@ -141,6 +141,15 @@ _EVIDENCE: dict[AnswerType, re.Pattern[str]] = {
 _FIGURES = frozenset({AnswerType.PHONE, AnswerType.AMOUNT, AnswerType.DURATION, AnswerType.NUMBER})
 
 
+# "Wie zit er in de driehoek?" asks who takes part: functions answer it as names do.
+_MEMBERS = re.compile(r"\bwie (zit|zitten) (er )?(allemaal )?in\b")
+_FUNCTIONS = re.compile(
+    r"\b(burgemeester|wethouder|officier van justitie|hoofdofficier|politiechef|korpschef|griffier|commissaris|"
+    r"gedeputeerde|minister|voorzitter|secretaris|commandant|directeur|teamchef|wijkagent)\b",
+    re.IGNORECASE,
+)
+
+
 _NO_NAMES = frozenset({"nederland", "europa", "rijksoverheid"})
 _ADJECTIVE = re.compile(r"(lijke|ische|se|ige|ele|ale|are|ere)$")  # Nederlandse, Maatschappelijke, Openbare
 
@@ -244,10 +253,15 @@ def satisfies(kind: AnswerType | None, answer_text: str, about: str | None = Non
 
     With `about` (see `counted`), a figure counts only in a sentence that also holds that word's stem.
     A name asked for is a new one: not made of the `question`'s own words, and not an organisation's
-    name of adjective and noun ("Maatschappelijke Onrust").
+    name of adjective and noun ("Maatschappelijke Onrust"); who takes part in a body is also told by two
+    functions or more ("de burgemeester en de officier van justitie").
     """
     if kind is None:
         return True
+    if kind is AnswerType.NAME and _MEMBERS.search(question.lower()):
+        functions = {m.lower() for m in _FUNCTIONS.findall(answer_text)}
+        if len(functions) >= 2:  # "de burgemeester, de officier van justitie en de politiechef"
+            return True
     if kind in (AnswerType.NAME, AnswerType.PLACE):
         return _holds_new_name(_MARKER.sub(" ", answer_text), question, kind)
     if about is not None and kind is AnswerType.NUMBER:

@@ -40,6 +40,13 @@ _REPEAT_OVERLAP = 0.6
 _SHORT_CHARS = 80
 _MAX_ANSWER_CHARS = 750  # companions join the lead only while the quoted text stays this short
 _FIGURE = re.compile(r"\d")
+# A lead that ends by announcing things it does not name ("... een woning sluiten op drie gronden.") is
+# told by the sentence after it; a figure of time or money ("maximaal twee jaar.") is a fact of its own.
+_ANNOUNCES = re.compile(
+    r"\b(twee|drie|vier|vijf|zes|zeven|acht|negen|tien|\d+)\s+"
+    r"(?!(?:uur|uren|minuten|dagen|werkdagen|weken|maanden|jaar|jaren|euro|procent)\b)[a-zà-ÿ]+[.:]$",
+    re.IGNORECASE,
+)
 _TRAILING_NOTE = re.compile(r"\s*\([^()]*\)\s*$")  # "(EenVandaag, maart 2025)" after a title line
 # A section that lists sources ("Waar vind ik meer informatie?", "Bronnen") answers only a question for them:
 # its titles ("VNG: 6 miljoen nodig voor ...") would otherwise pass for facts.
@@ -178,7 +185,7 @@ class ExtractiveAnswerer:
                 )
         if status is not None and not any(status.search(c.text) for c in chosen):
             take(next((c for c in ranked if c.score >= lead.score - _PART_MARGIN and status.search(c.text)), None))
-        if len(lead.text) < _SHORT_CHARS:
+        if len(lead.text) < _SHORT_CHARS or _ANNOUNCES.search(lead.text):
             # A short lead ("De Maatschappelijke Impact Afweging.") is explained by the sentence after it.
             take(next((c for c in ranked if (c.passage_no, c.position) == (lead.passage_no, lead.position + 1)), None))
         for c in ranked[1:]:

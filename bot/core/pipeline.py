@@ -95,6 +95,7 @@ class AnswerPipeline:
         min_similarity: float,
         no_overlap_margin: float = 0.0,
         min_lead_similarity: float = 0.0,
+        strong_similarity: float = 1.0,
         max_passages: int = 4,
         max_sentences: int = 3,
         llm: LLMAnswerer | None = None,
@@ -104,6 +105,7 @@ class AnswerPipeline:
         self._min_similarity = min_similarity
         self._no_overlap_margin = no_overlap_margin
         self._min_lead = min_lead_similarity
+        self._strong = strong_similarity
         self._max_passages = max_passages
         self._extractive = ExtractiveAnswerer(max_sentences)
         self._llm = llm
@@ -152,7 +154,7 @@ class AnswerPipeline:
             generator = self._extractive.name
         if not cited.citations:
             return self._refusal(question, retrieval, "no citable sentence")
-        if lead is not None and lead < self._min_lead:
+        if lead is not None and lead < self._min_lead and not self._strong_passage(retrieval):
             return self._refusal(question, retrieval, f"the best sentence is a weak match ({lead:.3f})")
         asked, about = expected_type(question), counted(question)
         if admits_gap(cited.text, asked, about, question):
@@ -204,6 +206,12 @@ class AnswerPipeline:
         return any(
             wanted & set(terms(f"{p.doc.title} {p.chunk.section or ''} {p.text}")) for p in retrieval.passages[:3]
         )
+
+    def _strong_passage(self, retrieval: Retrieval) -> bool:
+        """A top passage this close to the question answers it as a whole, though no one sentence matches as
+        well ("Wat zijn de lessen van de avondklokrellen?" meets the section on those lessons)."""
+        top = retrieval.top_similarity
+        return top is not None and top >= self._strong
 
     def _refusal(self, question: str, retrieval: Retrieval, reason: str) -> Answer:
         log.info("refusing (%s), top similarity %s", reason, retrieval.top_similarity)

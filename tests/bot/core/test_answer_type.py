@@ -99,6 +99,17 @@ def test_a_question_for_someone_by_name_needs_a_name() -> None:
     assert not satisfies(AnswerType.NAME, "Het OMO is een netwerk van de VNG en het Rijk. [1]")
 
 
+def test_who_takes_part_in_a_body_is_told_by_functions_as_well_as_by_names() -> None:
+    question = "Wie zit er in de driehoek?"
+    assert expected_type(question) is AnswerType.NAME
+    roles = "De driehoek bestaat uit de burgemeester, de officier van justitie en de politiechef. [1]"
+    assert satisfies(AnswerType.NAME, roles, question=question)
+    assert not satisfies(AnswerType.NAME, "In de driehoek overlegt de burgemeester geregeld. [1]", question=question)
+    team = "In het OMO werken de ministeries, de VNG, de politie en de burgemeesters samen. [1]"
+    assert not satisfies(AnswerType.NAME, team, question="Wie zitten er in het OMO-team?")  # no one's function
+    assert not satisfies(AnswerType.NAME, roles, question="Hoe heet de burgemeester?")  # a name, not a function
+
+
 def test_a_name_asked_for_is_a_new_one_not_an_organisation_or_the_questions_own() -> None:
     question = "Wie is bij de VNG de contactpersoon voor maatschappelijke onrust?"
     assert expected_type(question) is AnswerType.NAME

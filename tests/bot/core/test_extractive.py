@@ -73,6 +73,26 @@ def test_a_long_list_with_its_introduction_is_quoted_but_the_answer_stays_short(
     assert "punt 5" in long.text and "2020" not in long.text
 
 
+def test_a_lead_that_announces_a_number_of_things_brings_the_sentence_that_names_them() -> None:
+    text = (
+        "De burgemeester mag op grond van artikel 174a Gemeentewet een woning of lokaal sluiten op drie gronden. "
+        "Het CCV geeft die gronden letters:\n"
+        "- a-grond: verstoring van de openbare orde rond het pand;\n- b-grond: ernstig geweld;\n- c-grond: een wapen."
+        "\n\nDe sluiting geldt voor een bepaalde tijd."
+    )
+    passage = make_passage("p", text)
+    meaning = {passage.chunk.chunk_id: {0: 0.9, 1: 0.8, 2: 0.8}}
+    draft = ExtractiveAnswerer(max_sentences=2).draft("Wanneer mag ik een woning sluiten?", [passage], meaning)
+    assert draft.text.startswith("De burgemeester mag op grond van") and "c-grond" in draft.text
+    penalty = make_passage(
+        "q",
+        "Op doxing staat volgens artikel 285d van het Wetboek van Strafrecht een gevangenisstraf van maximaal twee "
+        "jaar. Het Openbaar Ministerie vervolgt daarbij ook wie de gegevens verder verspreidt.",
+    )
+    alone = ExtractiveAnswerer(max_sentences=2).draft("Welke straf staat op doxing?", [penalty])
+    assert "verspreidt" not in alone.text  # "twee jaar" is a fact of its own, no announcement
+
+
 def test_no_usable_sentence_gives_an_empty_draft() -> None:
     assert ExtractiveAnswerer().draft("Wat?", [make_passage("p", "Kort.")]).text == ""
 

@@ -147,6 +147,11 @@ async def test_a_weak_best_sentence_is_refused() -> None:
     assert not answer.confident and answer.notes[0].startswith("the best sentence is a weak match")
 
 
+async def test_a_weak_best_sentence_in_a_passage_that_matches_strongly_is_answered() -> None:
+    lenient = AnswerPipeline(FakeRetriever([MIA]), min_similarity=0.8, min_lead_similarity=0.95, strong_similarity=0.9)
+    assert (await lenient.answer("Wat is de MIA?")).confident  # the passage's similarity is 0.9
+
+
 async def test_a_text_that_says_the_sources_are_silent_is_a_refusal() -> None:
     gap = make_passage(
         "agenda.md",
