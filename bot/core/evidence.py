@@ -69,6 +69,9 @@ _SAID_AS = {
 # The thing of a compound with a name: "het MIA-formulier" is not answered by a text about the MIA alone.
 _COMPOUND_TAIL = re.compile(r"\b([A-Z]{3,})-([a-zà-ÿ]{4,})\b")
 _UPCOMING = re.compile(r"\b(volgende|eerstvolgende|komende|aankomende|nieuwe ronde)\b", re.IGNORECASE)
+# "Per welke datum gaat het verbod in?" asks when a rule takes effect; "sinds 1 januari 2024" says it has.
+_TAKES_EFFECT = re.compile(r"\b(gaat|gaan)\b.*\bin\s*\?*\s*$|\bin werking\b|\bvan kracht\b", re.IGNORECASE)
+_IN_FORCE = re.compile(r"\b(sinds|vanaf|met ingang van|in werking getreden|van kracht geworden)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
 _ACRONYM = re.compile(r"\b[A-Z]{3,6}\b")
 _ABBREVIATED = re.compile(r"((?:[A-Z][\w']+\s+){1,4})\(([A-Z][A-Za-z]{1,9})\)")
@@ -89,8 +92,10 @@ def missing_specifics(question: str, citations: Iterable[Citation]) -> list[str]
 
 def long_past(question: str, text: str, this_year: int) -> bool:
     """Whether a question for the next occasion ("wanneer is de volgende leerkring?") is met only by
-    years gone by: "in december 2020 al actief" tells nothing about what comes next."""
-    if not _UPCOMING.search(question):
+    years gone by: "in december 2020 al actief" tells nothing about what comes next. So is a question for
+    when a rule takes effect, unless the text says since when it applies ("sinds 1 januari 2024")."""
+    takes_effect = _TAKES_EFFECT.search(question.strip()) and not _IN_FORCE.search(text)
+    if not _UPCOMING.search(question) and not takes_effect:
         return False
     years = [int(y) for y in _YEAR.findall(text)]
     return bool(years) and max(years) < this_year

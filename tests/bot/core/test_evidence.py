@@ -98,3 +98,13 @@ def test_a_question_for_the_next_occasion_is_not_met_by_past_years() -> None:
     assert long_past(question, "Het OMO was in december 2020 al actief. [1]", 2026)
     assert not long_past(question, "De volgende leerkring is in maart 2027. [1]", 2026)
     assert not long_past("Wanneer was de eerste leerkring?", "In december 2020. [1]", 2026)
+
+
+def test_a_question_for_when_a_rule_takes_effect_is_met_by_a_date_it_applies_from_not_by_past_news() -> None:
+    question = "Per welke datum gaat het verbod op gezichtsbedekking in?"
+    news = "Het verbod bestaat nog niet. Burgemeesters waren er in december 2025 tegen. [1]"
+    assert long_past(question, news, 2026)
+    assert not long_past(question, "Het verbod geldt sinds 1 januari 2025. [1]", 2026)
+    assert not long_past(question, "Het verbod gaat in op 1 juli 2027. [1]", 2026)
+    assert long_past("Wanneer treedt de wet in werking?", "Het wetsvoorstel is van maart 2024. [1]", 2026)
+    assert not long_past("Wat gebeurde er in 2020?", news, 2026)
