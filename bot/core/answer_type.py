@@ -150,6 +150,12 @@ _FUNCTIONS = re.compile(
 )
 
 
+# "Wie is de voorzitter van ...?": the name must be given as the holder of that role, not of another one.
+_ROLE_ASKED = re.compile(
+    r"\b(?:wie is|hoe heet)\b.*?\b(voorzitter|directeur|coördinator|contactpersoon|woordvoerder|moderator)"
+)
+
+
 _NO_NAMES = frozenset({"nederland", "europa", "rijksoverheid"})
 _ADJECTIVE = re.compile(r"(lijke|ische|se|ige|ele|ale|are|ere)$")  # Nederlandse, Maatschappelijke, Openbare
 
@@ -254,7 +260,8 @@ def satisfies(kind: AnswerType | None, answer_text: str, about: str | None = Non
     With `about` (see `counted`), a figure counts only in a sentence that also holds that word's stem.
     A name asked for is a new one: not made of the `question`'s own words, and not an organisation's
     name of adjective and noun ("Maatschappelijke Onrust"); who takes part in a body is also told by two
-    functions or more ("de burgemeester en de officier van justitie").
+    functions or more ("de burgemeester en de officier van justitie"). A name asked for by its role ("wie is
+    de voorzitter van ...?") stands in a sentence that names that role.
     """
     if kind is None:
         return True
@@ -262,6 +269,12 @@ def satisfies(kind: AnswerType | None, answer_text: str, about: str | None = Non
         functions = {m.lower() for m in _FUNCTIONS.findall(answer_text)}
         if len(functions) >= 2:  # "de burgemeester, de officier van justitie en de politiechef"
             return True
+    role = _ROLE_ASKED.search(question.lower()) if kind is AnswerType.NAME else None
+    if role is not None:
+        return any(
+            role.group(1) in sentence.lower() and _holds_new_name(sentence, question, kind)
+            for sentence in _MARKER.split(answer_text)
+        )
     if kind in (AnswerType.NAME, AnswerType.PLACE):
         return _holds_new_name(_MARKER.sub(" ", answer_text), question, kind)
     if about is not None and kind is AnswerType.NUMBER:

@@ -120,6 +120,13 @@ def test_a_name_asked_for_is_a_new_one_not_an_organisation_or_the_questions_own(
     assert not satisfies(AnswerType.NAME, "Hugo de Jonge leidt het.", question="Wat doet Hugo de Jonge?")
 
 
+def test_a_name_asked_for_by_its_role_is_given_as_the_holder_of_that_role() -> None:
+    question = "Wie is de huidige voorzitter van het Netwerk Weerbaar Bestuur?"
+    ambassador = "Oud-commandant Tom Middendorp was in 2019 ambassadeur van het netwerk. [1]"
+    assert not satisfies(AnswerType.NAME, ambassador, question=question)
+    assert satisfies(AnswerType.NAME, f"{ambassador} Voorzitter is Jan de Vries. [2]", question=question)
+
+
 def test_which_municipality_asks_for_a_place_and_which_ministry_for_a_ministry() -> None:
     assert expected_type("In welke gemeente werd het gemeentehuis bestormd?") is AnswerType.PLACE
     assert satisfies(AnswerType.PLACE, "Dat gebeurde in Steenbergen. [1]", question="In welke gemeente?")
