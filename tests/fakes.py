@@ -28,7 +28,7 @@ from bot.core.models import (
     Retrieval,
     chunk_id_for,
 )
-from bot.core.ports import AnswerEntry, AnswerId, SourceInfo
+from bot.core.ports import THREAD_QUESTIONS, AnswerEntry, AnswerId, SourceInfo
 from bot.core.text import terms
 from bot.errors import ChannelError
 
@@ -180,7 +180,7 @@ class MemoryAnswerLog:
     async def add_feedback(self, answer_id: AnswerId, user_id: str, positive: bool, at: datetime) -> None:
         self.votes[(answer_id, user_id)] = positive
 
-    async def thread_question(self, channel: str, conversation_id: str, thread_id: str) -> str | None:
+    async def thread_questions(self, channel: str, conversation_id: str, thread_id: str) -> list[str]:
         matches = sorted(
             (
                 e
@@ -189,7 +189,7 @@ class MemoryAnswerLog:
             ),
             key=lambda e: e.at,
         )
-        return matches[0].question if matches else None
+        return [e.question for e in matches[-THREAD_QUESTIONS:]]
 
 
 @dataclass

@@ -20,7 +20,7 @@ from bot.core.clock import utc
 from bot.core.json_types import JsonObject
 from bot.core.messages import ConversationId
 from bot.core.models import Access, IngestAction, IngestEvent
-from bot.core.ports import AnswerEntry, AnswerId
+from bot.core.ports import THREAD_QUESTIONS, AnswerEntry, AnswerId
 
 __all__ = [
     "AnswerStore",
@@ -145,8 +145,8 @@ class AnswerStore:
         found = await self.find(answer_id=answer_id, message_id=message_id)
         return None if found is None else found.answer_id
 
-    async def thread_question(self, channel: str, conversation_id: ConversationId, thread_id: str) -> str | None:
-        """The first question answered in this thread, if any."""
+    async def thread_questions(self, channel: str, conversation_id: ConversationId, thread_id: str) -> list[str]:
+        """The questions answered in this thread, oldest first (the latest `THREAD_QUESTIONS` of them)."""
         query = (
             select(answers.c.question)
             .where(
@@ -154,12 +154,12 @@ class AnswerStore:
                 & (answers.c.conversation_id == conversation_id)
                 & (answers.c.thread_id == thread_id)
             )
-            .order_by(answers.c.at)
-            .limit(1)
+            .order_by(answers.c.at.desc())
+            .limit(THREAD_QUESTIONS)
         )
         async with self._engine.connect() as conn:
-            row = (await conn.execute(query)).first()
-        return None if row is None else str(row[0])
+            rows = (await conn.execute(query)).all()
+        return [str(row[0]) for row in reversed(rows)]
 
     async def add_feedback(self, answer_id: str, user_id: str, positive: bool, at: datetime) -> None:
         """Store a vote; a second vote by the same user on the same answer replaces the first."""

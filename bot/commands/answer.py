@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING
 
 from bot import prompts
 from bot.core.answering import EVERYONE, PUBLIC
+from bot.core.followup import context_of
 from bot.core.omo_request import asks_for_omo
+from bot.core.ports import THREAD_QUESTIONS
 
 if TYPE_CHECKING:
     from bot.commands import Subcommands
@@ -44,8 +46,8 @@ def register(sub: Subcommands) -> None:
         "chat",
         help="an interactive conversation in the terminal",
         description="Ask questions one after another; a follow-up question ('En hoe lang mag dat dan?') is "
-        "understood with the previous one, an unrelated question is judged on its own. !help explains; end with "
-        "an empty line, Ctrl-D or Ctrl-C. Log lines appear only with -v.",
+        "understood with the question it follows up (and the follow-ups since), an unrelated question is judged "
+        "on its own. !help explains; end with an empty line, Ctrl-D or Ctrl-C. Log lines appear only with -v.",
     )
     chat.add_argument("--omo", action="store_true", help="chat as the OMO team")
     chat.set_defaults(handler=run_chat, terminal=True)
@@ -127,7 +129,7 @@ async def _has_knowledge(services: Services, settings: Settings) -> bool:
 
 
 async def run_chat(args: argparse.Namespace, settings: Settings) -> int:
-    """The terminal conversation; a follow-up is understood with the question before it (see `Answerer`)."""
+    """The terminal conversation; a follow-up is understood as in a thread (see `context_of`)."""
     from bot.services import build_answerer, open_services
 
     async with open_services(settings) as services:
@@ -135,7 +137,7 @@ async def run_chat(args: argparse.Namespace, settings: Settings) -> int:
             return 1
         answerer = build_answerer(services)
         print(prompts.render("chat_welcome.nl.j2"))
-        previous: str | None = None
+        asked: list[str] = []  # the questions so far, as a thread holds them
         while True:
             try:
                 # stdin is read in this thread: Ctrl-C interrupts input() at once, where a worker thread would hang.
@@ -155,9 +157,10 @@ async def run_chat(args: argparse.Namespace, settings: Settings) -> int:
             if len(question) > settings.answer.max_question_chars:
                 print(prompts.render("too_long.nl.j2", length=len(question), limit=settings.answer.max_question_chars))
                 continue
-            answer = await answerer.answer(question, access=EVERYONE if args.omo else PUBLIC, context=previous)
+            context = context_of(asked)
+            answer = await answerer.answer(question, access=EVERYONE if args.omo else PUBLIC, context=context)
             print(prompts.render("answer.nl.j2", answer=answer, terminal=True), end="\n\n")
-            previous = question
+            asked = [*asked[1 - THREAD_QUESTIONS :], question]
     return 0
 
 

@@ -24,6 +24,7 @@ from bot import prompts
 from bot.core.answering import EVERYONE, PUBLIC, Answerer
 from bot.core.clock import Clock, utc
 from bot.core.digest_service import DigestService
+from bot.core.followup import context_of
 from bot.core.messages import AnswerReply, Channel, ConversationRef, IncomingMessage, SetDigest, TextReply
 from bot.core.outage import OutageRetry
 from bot.core.ports import AnswerEntry, AnswerId, AnswerLog, ConversationLog, MessageClaims, Sources
@@ -222,7 +223,8 @@ class Conversation:
         context = None
         if ref.thread_id is not None:
             thread = ref.thread_id
-            context = await retry(lambda: self._answers.thread_question(ref.channel, ref.conversation_id, thread))
+            asked = await retry(lambda: self._answers.thread_questions(ref.channel, ref.conversation_id, thread))
+            context = context_of(asked)
         typing = TypingNotice(channel, ref, self._typing_after_s)
         started = self._clock()
         try:

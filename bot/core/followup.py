@@ -9,8 +9,9 @@ that starts like a continuation ("en", "maar", "oké", "wat als") or is short an
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-__all__ = ["is_followup"]
+__all__ = ["context_of", "is_followup"]
 
 _CONTINUATION = re.compile(
     r"^\s*(en|maar|oké|oke|ok|okay|dus|ook|verder|tot slot|nog een vraag|en als|wat als|hoe zit het|geldt dat|"
@@ -29,6 +30,7 @@ _DEICTIC_TIME = re.compile(
     re.IGNORECASE,
 )
 _SHORT_WORDS = 15
+_CHAIN = 3  # a follow-up is read with the question it follows and at most the latest follow-ups after it
 
 
 def is_followup(message: str) -> bool:
@@ -37,3 +39,19 @@ def is_followup(message: str) -> bool:
         return True
     pointing = _REFERRING.search(_DEICTIC_TIME.sub(" ", message))
     return len(message.split()) <= _SHORT_WORDS and pointing is not None
+
+
+def context_of(asked: Sequence[str]) -> str | None:
+    """What the next message of a conversation is read with, given the questions asked so far (oldest first).
+
+    The last question that stood on its own, with the follow-ups since (the latest `_CHAIN - 1` of them):
+    "hoe snel moet dat?" after "en wie moet die bekrachtigen?" after "Wat is een noodverordening?" needs all
+    three. None before the first question.
+    """
+    if not asked:
+        return None
+    start = next((i for i in range(len(asked) - 1, -1, -1) if not is_followup(asked[i])), 0)
+    chain = list(asked[start:])
+    if len(chain) > _CHAIN:
+        chain = [chain[0], *chain[1 - _CHAIN :]]
+    return "\n".join(chain)

@@ -9,7 +9,18 @@ from typing import NewType, Protocol
 from bot.core.messages import ConversationId, IncomingMessage
 from bot.core.models import Access
 
-__all__ = ["AnswerEntry", "AnswerId", "AnswerLog", "ConversationLog", "MessageClaims", "SourceInfo", "Sources"]
+__all__ = [
+    "THREAD_QUESTIONS",
+    "AnswerEntry",
+    "AnswerId",
+    "AnswerLog",
+    "ConversationLog",
+    "MessageClaims",
+    "SourceInfo",
+    "Sources",
+]
+
+THREAD_QUESTIONS = 10  # enough to find the question a thread's latest follow-ups belong to
 
 AnswerId = NewType("AnswerId", str)
 """A random hex id the bot gives every answer it sends; feedback refers back to it."""
@@ -59,8 +70,8 @@ class AnswerLog(Protocol):
 
     async def add_feedback(self, answer_id: AnswerId, user_id: str, positive: bool, at: datetime) -> None: ...
 
-    async def thread_question(self, channel: str, conversation_id: ConversationId, thread_id: str) -> str | None:
-        """The first question answered in this thread, if any."""
+    async def thread_questions(self, channel: str, conversation_id: ConversationId, thread_id: str) -> list[str]:
+        """The questions answered in this thread, oldest first (the latest `THREAD_QUESTIONS` of them)."""
         ...
 
 

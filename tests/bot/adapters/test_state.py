@@ -32,8 +32,8 @@ async def test_answer_log_round_trip(engine: AsyncEngine) -> None:
     await log.record(entry("a2", "$root", "Vervolg", 1))
     await log.record(entry("a3", None, "Los", 2))
     await log.set_message_id(AnswerId("a1"), "$answer1")
-    assert await log.thread_question("matrix", "!r", "$root") == "Eerste vraag"
-    assert await log.thread_question("matrix", "!r", "$other") is None
+    assert await log.thread_questions("matrix", "!r", "$root") == ["Eerste vraag", "Vervolg"]
+    assert await log.thread_questions("matrix", "!r", "$other") == []
     assert await log.resolve(message_id="$answer1") == "a1"
     assert await log.resolve(answer_id="a2") == "a2"
     assert await log.resolve(message_id="$nope") is None

@@ -125,6 +125,18 @@ def test_chat_refuses_an_unrelated_question_after_a_topical_one_and_answers_a_fo
     assert "omo@minbzk.nl" in replies[4]
 
 
+def test_chat_reads_a_followup_of_a_followup_with_the_question_they_follow(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    turns = ["Wat doet het OMO?", "Hoe bereik ik ze?", "Zijn ze ook in het weekend bereikbaar?"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(turns) + "\n\n"))
+    assert main(["-q", "--data-dir", str(data_dir), "chat"]) == 0
+    replies = re.split(r"(?m)^> ", capsys.readouterr().out)[1:]
+    assert "Bronnen:" in replies[1] and "omo@minbzk.nl" in replies[1].split("Bronnen:")[0]
+    # "ze" is still the OMO two questions on: answered from the section on when the OMO can be reached
+    assert "Bronnen:" in replies[2] and "werkdagen" in replies[2].split("Bronnen:")[0]
+
+
 def test_asking_for_the_omo_in_words_in_the_terminal_says_how_to_reach_it(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

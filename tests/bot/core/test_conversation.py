@@ -172,11 +172,14 @@ async def test_vraag_command_and_omo_room_sees_everything(world: World) -> None:
     assert isinstance(reply, AnswerReply) and len(reply.answer.citations) == 2
 
 
-async def test_follow_up_in_thread_gets_the_earlier_question(world: World) -> None:
+async def test_follow_up_in_thread_gets_the_question_it_follows_and_the_follow_ups_since(world: World) -> None:
     await world.conv.handle(message("Wat is een MIA?"))
     follow = ConversationRef(channel="fake", conversation_id="!room", thread_id="$q1", reply_to="$q2")
     await world.conv.handle(message("En wie doet die?", ref=follow))
     assert world.answerer.calls[1] == ("En wie doet die?", PUBLIC, "Wat is een MIA?")
+    later = ConversationRef(channel="fake", conversation_id="!room", thread_id="$q1", reply_to="$q3")
+    await world.conv.handle(message("En wanneer dan?", ref=later))
+    assert world.answerer.calls[2] == ("En wanneer dan?", PUBLIC, "Wat is een MIA?\nEn wie doet die?")
 
 
 async def test_feedback_is_stored_silently(world: World) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.followup import is_followup
+from bot.core.followup import context_of, is_followup
 
 pytestmark = pytest.mark.unit
 
@@ -36,3 +36,14 @@ def test_elliptic_or_referring_messages_are_followups(message: str) -> None:
 )
 def test_questions_of_their_own_are_not(message: str) -> None:
     assert not is_followup(message)
+
+
+def test_a_followup_is_read_with_the_question_it_follows_and_the_followups_since() -> None:
+    assert context_of([]) is None
+    chain = ["Wat is een noodverordening?", "En wie moet die bekrachtigen?"]
+    assert context_of(chain) == "Wat is een noodverordening?\nEn wie moet die bekrachtigen?"
+    # a question of its own starts over
+    assert context_of([*chain, "Wat doet het OMO?"]) == "Wat doet het OMO?"
+    # a long chain keeps its opening question and the latest follow-ups
+    long = [*chain, "En hoe snel dan?", "En als de raad dat niet doet?"]
+    assert context_of(long) == "Wat is een noodverordening?\nEn hoe snel dan?\nEn als de raad dat niet doet?"
