@@ -180,12 +180,15 @@ class MemoryAnswerLog:
     async def add_feedback(self, answer_id: AnswerId, user_id: str, positive: bool, at: datetime) -> None:
         self.votes[(answer_id, user_id)] = positive
 
-    async def thread_questions(self, channel: str, conversation_id: str, thread_id: str) -> list[str]:
+    async def thread_questions(
+        self, channel: str, conversation_id: str, thread_id: str | None, since: datetime | None = None
+    ) -> list[str]:
         matches = sorted(
             (
                 e
                 for e in self.entries.values()
                 if (e.channel, e.conversation_id, e.thread_id) == (channel, conversation_id, thread_id)
+                and (since is None or e.at >= since)
             ),
             key=lambda e: e.at,
         )

@@ -145,18 +145,20 @@ class AnswerStore:
         found = await self.find(answer_id=answer_id, message_id=message_id)
         return None if found is None else found.answer_id
 
-    async def thread_questions(self, channel: str, conversation_id: ConversationId, thread_id: str) -> list[str]:
-        """The questions answered in this thread, oldest first (the latest `THREAD_QUESTIONS` of them)."""
+    async def thread_questions(
+        self, channel: str, conversation_id: ConversationId, thread_id: str | None, since: datetime | None = None
+    ) -> list[str]:
+        """The questions answered in this thread (None: in the conversation outside any thread), at or after
+        `since` if given; oldest first, the latest `THREAD_QUESTIONS` of them."""
+        thread = answers.c.thread_id.is_(None) if thread_id is None else answers.c.thread_id == thread_id
         query = (
             select(answers.c.question)
-            .where(
-                (answers.c.channel == channel)
-                & (answers.c.conversation_id == conversation_id)
-                & (answers.c.thread_id == thread_id)
-            )
+            .where((answers.c.channel == channel) & (answers.c.conversation_id == conversation_id) & thread)
             .order_by(answers.c.at.desc())
             .limit(THREAD_QUESTIONS)
         )
+        if since is not None:
+            query = query.where(answers.c.at >= since)
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [str(row[0]) for row in reversed(rows)]

@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 # Features an installation may leave off; without them these commands get a plain notice.
 _OPTIONAL = {"omo": "!omo", "digest": "!digest"}
+# In a chat without threads, a follow-up is read with the questions of the last half hour only: after a
+# pause, "en wat kost dat?" no longer borrows the words of this morning's question.
+_FLAT_CHAT_MEMORY = timedelta(minutes=30)
 
 
 def _never(_exc: BaseException) -> bool:
@@ -220,11 +223,12 @@ class Conversation:
         ref = msg.ref
         channel = self._channels[ref.channel]
         omo = (ref.channel, ref.conversation_id) in self._omo
-        context = None
-        if ref.thread_id is not None:
-            thread = ref.thread_id
-            asked = await retry(lambda: self._answers.thread_questions(ref.channel, ref.conversation_id, thread))
-            context = context_of(asked)
+        # A chat without threads (a Teams personal chat) is one conversation: recent questions carry on.
+        since = None if ref.thread_id is not None else self._clock() - _FLAT_CHAT_MEMORY
+        asked = await retry(
+            lambda: self._answers.thread_questions(ref.channel, ref.conversation_id, ref.thread_id, since)
+        )
+        context = context_of(asked)
         typing = TypingNotice(channel, ref, self._typing_after_s)
         started = self._clock()
         try:

@@ -70,8 +70,11 @@ class AnswerLog(Protocol):
 
     async def add_feedback(self, answer_id: AnswerId, user_id: str, positive: bool, at: datetime) -> None: ...
 
-    async def thread_questions(self, channel: str, conversation_id: ConversationId, thread_id: str) -> list[str]:
-        """The questions answered in this thread, oldest first (the latest `THREAD_QUESTIONS` of them)."""
+    async def thread_questions(
+        self, channel: str, conversation_id: ConversationId, thread_id: str | None, since: datetime | None = None
+    ) -> list[str]:
+        """The questions answered in this thread (None: in the conversation outside any thread), at or after
+        `since` if given; oldest first, the latest `THREAD_QUESTIONS` of them."""
         ...
 
 

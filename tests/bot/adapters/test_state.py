@@ -34,6 +34,8 @@ async def test_answer_log_round_trip(engine: AsyncEngine) -> None:
     await log.set_message_id(AnswerId("a1"), "$answer1")
     assert await log.thread_questions("matrix", "!r", "$root") == ["Eerste vraag", "Vervolg"]
     assert await log.thread_questions("matrix", "!r", "$other") == []
+    assert await log.thread_questions("matrix", "!r", None) == ["Los"]  # outside any thread
+    assert await log.thread_questions("matrix", "!r", "$root", since=T0 + timedelta(minutes=1)) == ["Vervolg"]
     assert await log.resolve(message_id="$answer1") == "a1"
     assert await log.resolve(answer_id="a2") == "a2"
     assert await log.resolve(message_id="$nope") is None

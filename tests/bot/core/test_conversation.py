@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -38,7 +38,7 @@ ROOM = ConversationRef(channel="fake", conversation_id="!room", thread_id="$q1",
 OMO = ConversationRef(channel="fake", conversation_id="!omo", thread_id="$q9", reply_to="$q9")
 
 
-@dataclass
+@dataclasses.dataclass
 class World:
     conv: Conversation
     channel: FakeChannel
@@ -180,6 +180,17 @@ async def test_follow_up_in_thread_gets_the_question_it_follows_and_the_follow_u
     later = ConversationRef(channel="fake", conversation_id="!room", thread_id="$q1", reply_to="$q3")
     await world.conv.handle(message("En wanneer dan?", ref=later))
     assert world.answerer.calls[2] == ("En wanneer dan?", PUBLIC, "Wat is een MIA?\nEn wie doet die?")
+
+
+async def test_in_a_chat_without_threads_a_follow_up_gets_the_questions_of_the_last_half_hour(world: World) -> None:
+    chat = ConversationRef(channel="fake", conversation_id="a:personal", thread_id=None, reply_to=None)
+    await world.conv.handle(message("Wat is een MIA?", ref=chat))
+    await world.conv.handle(message("En wie doet die?", ref=chat))
+    assert world.answerer.calls[1] == ("En wie doet die?", PUBLIC, "Wat is een MIA?")
+    for entry in list(world.answers.entries.values()):  # the conversation was an hour ago
+        world.answers.entries[entry.answer_id] = dataclasses.replace(entry, at=NOW - timedelta(hours=1))
+    await world.conv.handle(message("En wanneer dan?", ref=chat))
+    assert world.answerer.calls[2] == ("En wanneer dan?", PUBLIC, None)
 
 
 async def test_feedback_is_stored_silently(world: World) -> None:
