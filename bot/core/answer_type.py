@@ -40,7 +40,7 @@ class AnswerType(StrEnum):
 _NUMBER_WORDS = (
     r"één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|veertien|vijftien|twintig|"
     r"dertig|veertig|vijftig|zestig|zeventig|tachtig|negentig|honderd|duizend|miljoen|miljard|tientallen|"
-    r"honderden|duizenden|dozijn|helft|derde|kwart|meerderheid|minderheid"
+    r"tienduizenden|honderdduizenden|honderden|duizenden|dozijn|helft|derde|kwart|meerderheid|minderheid"
 )
 _UNITS = r"uur|uren|minuten|minuut|dag|dagen|werkdag|werkdagen|week|weken|maand|maanden|jaar|jaren|etmaal"
 _MONTHS = r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"

@@ -89,6 +89,7 @@ def test_a_count_needs_a_figure_beside_what_is_counted() -> None:
     assert not satisfies(AnswerType.NUMBER, text, "leden")
     assert satisfies(AnswerType.NUMBER, "Het forum heeft ruim 400 leden. [1]", "leden")
     assert satisfies(AnswerType.NUMBER, "Er doen 25 gemeenten mee. [1]", "gemeenten")
+    assert satisfies(AnswerType.NUMBER, "Het gaat om enkele tienduizenden soevereinen. [1]", "soevereinen")
 
 
 def test_a_question_for_someone_by_name_needs_a_name() -> None:
