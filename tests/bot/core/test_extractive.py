@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.citations import cite
+from bot.core.citations import Draft, cite
 from bot.core.extractive import ExtractiveAnswerer
 from tests.fakes import make_passage
 
 pytestmark = pytest.mark.unit
+
+
+def one_passage_draft(question: str, text: str, meanings: list[float], max_sentences: int = 3) -> Draft:
+    """The draft from one passage whose sentences have these similarities to the question, in order."""
+    passage = make_passage("p", text)
+    return ExtractiveAnswerer(max_sentences).draft(
+        question, [passage], {passage.chunk.chunk_id: dict(enumerate(meanings))}
+    )
 
 
 def test_picks_the_sentence_that_answers_and_cites_its_passage() -> None:
@@ -80,9 +88,7 @@ def test_a_lead_that_announces_a_number_of_things_brings_the_sentence_that_names
         "- a-grond: verstoring van de openbare orde rond het pand;\n- b-grond: ernstig geweld;\n- c-grond: een wapen."
         "\n\nDe sluiting geldt voor een bepaalde tijd."
     )
-    passage = make_passage("p", text)
-    meaning = {passage.chunk.chunk_id: {0: 0.9, 1: 0.8, 2: 0.8}}
-    draft = ExtractiveAnswerer(max_sentences=2).draft("Wanneer mag ik een woning sluiten?", [passage], meaning)
+    draft = one_passage_draft("Wanneer mag ik een woning sluiten?", text, [0.9, 0.8, 0.8], max_sentences=2)
     assert draft.text.startswith("De burgemeester mag op grond van") and "c-grond" in draft.text
     penalty = make_passage(
         "q",
@@ -124,9 +130,7 @@ def test_sentences_are_chosen_by_meaning_and_the_best_leads() -> None:
         "De gemeenteraad moet de noodverordening in de eerstvolgende vergadering bekrachtigen. "
         "Het gemeentehuis is op werkdagen open."
     )
-    passage = make_passage("nood.md", text)
-    meaning = {passage.chunk.chunk_id: {0: 0.84, 1: 0.93, 2: 0.80}}
-    draft = ExtractiveAnswerer(max_sentences=3).draft("Moet de raad de verordening nog goedkeuren?", [passage], meaning)
+    draft = one_passage_draft("Moet de raad de verordening nog goedkeuren?", text, [0.84, 0.93, 0.80])
     assert draft.text.startswith("De gemeenteraad moet de noodverordening")
     assert "gemeentehuis" not in draft.text
     assert draft.lead_similarity == pytest.approx(0.93)
