@@ -44,7 +44,7 @@ _TAKEN_FOR_GRANTED = frozenset(
 # A sentence that says the sources are silent ("de gebruikte bronnen noemen geen datum", "de VNG-pagina
 # somt die actielijnen niet op"): quoted as the answer, it is an honest "dat weet ik niet".
 _GAP = re.compile(
-    r"\b(bronnen|bron|pagina|website)\s+(\S+\s+){0,3}(noem\w*|vermeld\w*|geven|geeft|bevat\w*|zeggen|zegt|somt)\s+"
+    r"\b(bronnen|bron|pagina|website)\s+(\S+\s+){0,6}(noem\w*|vermeld\w*|geven|geeft|bevat\w*|zeggen|zegt|somt)\s+"
     r"(\S+\s+){0,4}(geen|niets|niet)\b|\bin de (gebruikte |genoemde )?bronnen\s+(\S+\s+){0,2}(niet|geen)\b",
     re.IGNORECASE,
 )
@@ -121,6 +121,17 @@ def _status(question: str) -> tuple[str, re.Pattern[str]] | None:
     return word, re.compile(r"\b(" + "|".join(_SAID_AS.get(word, (word,))) + r")", re.IGNORECASE)
 
 
+# The words a sentence that admits a gap uses for the kind of fact missing ("noemen geen bedrag").
+_KIND_WORDS: dict[AnswerType, re.Pattern[str]] = {
+    AnswerType.AMOUNT: re.compile(r"\b(bedrag\w*|subsidie\w*|budget\w*|geld|euro|kosten)\b", re.IGNORECASE),
+    AnswerType.DATE: re.compile(r"\b(datum|data|jaartal|dag)\b", re.IGNORECASE),
+    AnswerType.NUMBER: re.compile(r"\b(aantal\w*|cijfer\w*|percentage\w*)\b", re.IGNORECASE),
+    AnswerType.PHONE: re.compile(r"\b(telefoonnummer\w*|nummer)\b", re.IGNORECASE),
+    AnswerType.EMAIL: re.compile(r"\b(e-?mailadres\w*|mailadres\w*)\b", re.IGNORECASE),
+    AnswerType.NAME: re.compile(r"\b(naam|namen)\b", re.IGNORECASE),
+}
+
+
 def admits_gap(text: str, kind: AnswerType | None, about: str | None, question: str) -> bool:
     """Whether the first quoted sentence says the sources do not hold the answer, and nothing else does.
 
@@ -128,6 +139,12 @@ def admits_gap(text: str, kind: AnswerType | None, about: str | None, question: 
     actielijnen?": the fact asked for (`kind`) stands in the text outside the admission.
     """
     sentences = quoted_sentences(text)
+    if sentences and kind is not None and _KIND_WORDS.get(kind) is not None:
+        # A later sentence saying the sources name no such fact ("De bronnen noemen geen subsidie of bedrag
+        # per gemeente") outweighs a figure quoted beside it from another context.
+        named = _KIND_WORDS[kind]
+        if any(_GAP.search(sentence) and named.search(sentence) for sentence, _ in sentences[1:]):
+            return True
     if not sentences or not _GAP.search(sentences[0][0]):
         return False
     if kind is None:

@@ -66,6 +66,18 @@ def test_a_sentence_that_says_the_sources_are_silent_is_no_answer() -> None:
     assert not admits_gap("Je hoeft de vaktermen uit de bronnen niet te kennen. [1]", None, None, "Hoe vraag ik?")
 
 
+def test_a_later_sentence_saying_the_sources_name_no_such_fact_outweighs_a_figure_from_elsewhere() -> None:
+    question = "Hoeveel subsidie krijgt mijn gemeente in 2026 uit de agenda?"
+    text = (
+        "De agenda is het plan van de VNG. [1] De bronnen over de Agenda Maatschappelijke Onrust noemen geen "
+        "subsidie of bedrag per gemeente. [2] De VNG vroeg in 2021 om 5,8 miljoen euro per jaar. [3]"
+    )
+    assert admits_gap(text, AnswerType.AMOUNT, None, question)
+    # a later gap about another kind of fact does not refuse the amount asked for
+    other = "Gemeenten krijgen 2,5 miljoen euro per jaar. [1] De bronnen noemen geen datum van de regeling. [2]"
+    assert not admits_gap(other, AnswerType.AMOUNT, None, question)
+
+
 def test_a_fact_of_the_kind_asked_must_come_from_a_passage_about_what_is_named() -> None:
     ngb = Citation(1, make_passage("ngb", "Het piket van het NGB is dag en nacht bereikbaar: 06 - 2940 1416."))
     text = "Het piket van het NGB is dag en nacht bereikbaar: 06 - 2940 1416. [1]"
