@@ -4,7 +4,9 @@ Every question is answered once with both thresholds off, so only the other refu
 names, gaps, ...) refuse; each answer records the top passage similarity and the lead sentence's. The
 grid then shows, per pair of thresholds, what the pipeline would do: answerable questions answered
 right, wrongly refused, and unanswerable (off-topic, not covered) questions refused; as in the pipeline, the
-lead threshold is waived where the top passage reaches `retrieval.strong_similarity`. The sets are
+lead threshold is waived where the top passage reaches `retrieval.strong_similarity`. The extra similarity
+asked of a question that shares no word with its passages (`retrieval.no_overlap_margin`) is not replayed,
+so the grid refuses fewer off-topic questions than `onrust eval` does at the same thresholds. The sets are
 `bench/questions/knowledge.jsonl` over `knowledge/` (ingested into `--data-dir`), and the domain-dev
 set over its own documents when `bench/report.py` has built `.bench/domain-dev`. Follow-ups are left
 out: they are asked twice (with and without context) and the grid cannot replay that. The output is
