@@ -53,7 +53,7 @@ _NOT_TOPICAL = frozenset(
         "maandag dinsdag woensdag donderdag vrijdag zaterdag zondag weekend vandaag morgen gisteren vanavond "
         "vannacht ochtend middag avond nacht dag dagen week weken maand jaar uur uren tijd laat vroeg open dicht "
         "vraag vragen krijg krijgen zet zetten maak maken doe doen geef geven neem nemen vind vinden zie zien "
-        "weet weten wil willen kom komen ga gaan sta staan hoor horen"
+        "weet weten wil willen kom komen ga gaan sta staan hoor horen werk werkt werken lang weer"
     )
 )
 
