@@ -200,8 +200,8 @@ class AnswerPipeline:
     def _supported(self, retrieval: Retrieval) -> bool:
         """Strong enough evidence: the top cosine clears the threshold, by a margin if no word is shared.
 
-        Off-topic questions share no content word with what they retrieve (words of time aside); requiring
-        more similarity from those keeps the threshold safe as the corpus grows.
+        Off-topic questions share no content word with what they retrieve (words of time and everyday verbs
+        aside); requiring more similarity from those keeps the threshold safe as the corpus grows.
         """
         if not retrieval.passages:
             return False
