@@ -225,6 +225,20 @@ def _holds_new_name(text: str, question: str, kind: AnswerType) -> bool:
     return False
 
 
+def _names_who(answer_text: str, question: str) -> bool:
+    """Whether the text gives the person asked for: a new name; for "wie is de voorzitter van ...?" a name in
+    a sentence naming that role; for "wie zit er in ...?" also two functions or more."""
+    asked = question.lower()
+    if _MEMBERS.search(asked) and len({m.lower() for m in _FUNCTIONS.findall(answer_text)}) >= 2:
+        return True  # "de burgemeester, de officier van justitie en de politiechef"
+    role = _ROLE_ASKED.search(asked)
+    sentences = _MARKER.split(answer_text) if role else [_MARKER.sub(" ", answer_text)]
+    return any(
+        (role is None or role.group(1) in s.lower()) and _holds_new_name(s, question, AnswerType.NAME)
+        for s in sentences
+    )
+
+
 _COUNTED = re.compile(r"\bhoeveel\s+(?:extra\s+|nieuwe\s+)?([a-zà-ÿ][\w'-]{2,})(?:\s+([a-zà-ÿ][\w'-]{2,}))?")
 # Words after "hoeveel" that are no thing counted: money and time have their own evidence, people are
 # counted under many names ("500 aanhoudingen", "dertig demonstranten"), the rest are verbs.
@@ -265,17 +279,9 @@ def satisfies(kind: AnswerType | None, answer_text: str, about: str | None = Non
     """
     if kind is None:
         return True
-    if kind is AnswerType.NAME and _MEMBERS.search(question.lower()):
-        functions = {m.lower() for m in _FUNCTIONS.findall(answer_text)}
-        if len(functions) >= 2:  # "de burgemeester, de officier van justitie en de politiechef"
-            return True
-    role = _ROLE_ASKED.search(question.lower()) if kind is AnswerType.NAME else None
-    if role is not None:
-        return any(
-            role.group(1) in sentence.lower() and _holds_new_name(sentence, question, kind)
-            for sentence in _MARKER.split(answer_text)
-        )
-    if kind in (AnswerType.NAME, AnswerType.PLACE):
+    if kind is AnswerType.NAME:
+        return _names_who(answer_text, question)
+    if kind is AnswerType.PLACE:
         return _holds_new_name(_MARKER.sub(" ", answer_text), question, kind)
     if about is not None and kind is AnswerType.NUMBER:
         return any(_counts(sentence, about, question) for sentence in _MARKER.split(answer_text))

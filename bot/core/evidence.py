@@ -139,12 +139,11 @@ def admits_gap(text: str, kind: AnswerType | None, about: str | None, question: 
     actielijnen?": the fact asked for (`kind`) stands in the text outside the admission.
     """
     sentences = quoted_sentences(text)
-    if sentences and kind is not None and _KIND_WORDS.get(kind) is not None:
-        # A later sentence saying the sources name no such fact ("De bronnen noemen geen subsidie of bedrag
-        # per gemeente") outweighs a figure quoted beside it from another context.
-        named = _KIND_WORDS[kind]
-        if any(_GAP.search(sentence) and named.search(sentence) for sentence, _ in sentences[1:]):
-            return True
+    named = _KIND_WORDS.get(kind) if kind is not None else None
+    # A later sentence saying the sources name no such fact ("De bronnen noemen geen subsidie of bedrag per
+    # gemeente") outweighs a figure quoted beside it from another context.
+    if named is not None and any(_GAP.search(s) and named.search(s) for s, _ in sentences[1:]):
+        return True
     if not sentences or not _GAP.search(sentences[0][0]):
         return False
     if kind is None:

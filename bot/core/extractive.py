@@ -186,7 +186,8 @@ class ExtractiveAnswerer:
         if status is not None and not any(status.search(c.text) for c in chosen):
             take(next((c for c in ranked if c.score >= lead.score - _PART_MARGIN and status.search(c.text)), None))
         if len(lead.text) < _SHORT_CHARS or _ANNOUNCES.search(lead.text):
-            # A short lead ("De Maatschappelijke Impact Afweging.") is explained by the sentence after it.
+            # A short lead ("De Maatschappelijke Impact Afweging.") or one that announces a list is explained by
+            # the sentence after it.
             take(next((c for c in ranked if (c.passage_no, c.position) == (lead.passage_no, lead.position + 1)), None))
         for c in ranked[1:]:
             margin = _FOLLOW_MARGIN if c.doc_id == lead.doc_id else _OTHER_DOC_MARGIN
