@@ -7,13 +7,15 @@ state in memory, so several bot instances can share one PostgreSQL database.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import RowMapping, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.adapters.db import is_unreachable
 from bot.adapters.sql import aware, upsert
 from bot.adapters.tables import answers, conversations, feedback, ingest_events, kv, kv_members
 from bot.core.clock import utc
@@ -274,29 +276,42 @@ def _conversation(row: RowMapping) -> ConversationRecord:
 class KeyValueStore:
     """Small named values and named sets that must survive a restart (a sync token, Matrix's direct chats).
 
-    A set is rows, one per member, so instances adding members at the same time never lose one.
+    A set is rows, one per member, so instances adding members at the same time never lose one. A call the
+    database could not answer (down, or the connection dropped mid-way) raises `ConnectionError`, as a
+    network failure does, so a caller that retries network failures (the Matrix sync loop) retries it too.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
     async def get(self, key: str) -> str | None:
-        async with self._engine.connect() as conn:
+        async with _reached(), self._engine.connect() as conn:
             row = (await conn.execute(select(kv.c.value).where(kv.c.key == key))).first()
         return None if row is None else str(row[0])
 
     async def set(self, key: str, value: str) -> None:
-        async with self._engine.begin() as conn:
+        async with _reached(), self._engine.begin() as conn:
             await upsert(conn, kv, {"key": key, "value": value, "updated_at": utc()}, key=("key",))
 
     async def members(self, key: str) -> frozenset[str]:
         """The members of the set named `key` (empty if there is none)."""
-        async with self._engine.connect() as conn:
+        async with _reached(), self._engine.connect() as conn:
             rows = await conn.execute(select(kv_members.c.member).where(kv_members.c.key == key))
             return frozenset(str(r[0]) for r in rows)
 
     async def add_member(self, key: str, member: str) -> None:
         """Add `member` to the set named `key`; adding one twice is no change."""
-        async with self._engine.begin() as conn:
+        async with _reached(), self._engine.begin() as conn:
             row = {"key": key, "member": member, "added_at": utc()}
             await upsert(conn, kv_members, row, key=("key", "member"), update=())
+
+
+@contextlib.asynccontextmanager
+async def _reached() -> AsyncIterator[None]:
+    """Turn an error that means the database could not be reached into `ConnectionError`."""
+    try:
+        yield
+    except Exception as exc:
+        if is_unreachable(exc) and not isinstance(exc, ConnectionError):
+            raise ConnectionError(f"state database unreachable: {type(exc).__name__}: {exc}") from exc
+        raise

@@ -7,13 +7,14 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.db import migrate
+from bot.adapters.db import create_engine, migrate
 from bot.adapters.state import AnswerStore, ConversationRecord, ConversationStore, KeyValueStore
 from bot.adapters.tables import kv
 from bot.core.ports import AnswerEntry, AnswerId
+from tests.conftest import Postgres
 
 pytestmark = pytest.mark.integration
 
@@ -80,6 +81,30 @@ async def test_members_added_at_once_by_two_instances_are_all_kept(engine: Async
     await stores[0].add_member("matrix.direct.@bot:x", rooms[0])  # again: no change, no error
     assert await stores[1].members("matrix.direct.@bot:x") == frozenset(rooms)
     assert await stores[1].members("matrix.direct.@other:x") == frozenset()
+
+
+async def test_a_connection_dropped_in_the_middle_of_a_write_is_a_connection_error(postgres: Postgres) -> None:
+    """The Matrix sync loop retries network failures; a write cut off mid-way must look like one to it."""
+    engine = create_engine(postgres.new_database())
+    try:
+        await migrate(engine)
+        store = KeyValueStore(engine)
+        async with engine.connect() as holder:
+            await holder.execute(text("LOCK TABLE kv IN ACCESS EXCLUSIVE MODE"))
+            writing = asyncio.create_task(store.set("matrix.next_batch.@bot:x", "s1"))
+            waiting = text("SELECT pid FROM pg_locks WHERE NOT granted")  # live, unlike pg_stat_activity
+            for _ in range(100):
+                if pids := (await holder.execute(waiting)).scalars().all():
+                    break
+                await asyncio.sleep(0.1)
+            await holder.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pids[0]})
+            with pytest.raises(ConnectionError, match="state database unreachable"):
+                await asyncio.wait_for(writing, timeout=20)
+            await holder.rollback()
+        await store.set("matrix.next_batch.@bot:x", "s2")  # a new connection: the retry succeeds
+        assert await store.get("matrix.next_batch.@bot:x") == "s2"
+    finally:
+        await engine.dispose()
 
 
 async def test_migration_moves_direct_chat_lists_into_rows(unmigrated_engine: AsyncEngine) -> None:
