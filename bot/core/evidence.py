@@ -38,6 +38,18 @@ _MIN_PREFIX = 4
 # mostly abbreviations such as "OT" or "Gemw") or a figure or year: the words a question hinges on,
 # which a paraphrase cannot replace. (Compounds such as "XR-snelwegblokkade" often are paraphrases.)
 _SPECIFIC = re.compile(r"(?<=[\w,] )[A-Z][\w']{4,}\b(?!-)|\b\d{2,}\b")
+# An age ("een kind van 11", "15-jarigen") is weighed against a rule's bounds ("kinderen onder de twaalf"),
+# not looked up in the text: it is no hinge.
+_AGE = re.compile(
+    r"\b(?:kind|kinderen|jongen|jongens|meisje|meisjes|jongere|jongeren|zoon|dochter|tiener|tieners)"
+    r"(?:\s+\w+)?\s+van\s+\d{1,2}\b|\b\d{1,2}\s*-?\s*jarig\w*|\b\d{1,2}\s+jaar\s+oud\b",
+    re.IGNORECASE,
+)
+# A platform is one place online: "bedreigd via Facebook" is answered by a text on threats made online.
+_PLATFORMS = frozenset(
+    {"facebook", "instagram", "tiktok", "twitter", "whatsapp", "telegram", "youtube", "snapchat", "linkedin", "discord"}
+)
+_ONLINE = ("online", "sociale media", "social media", "internet")
 _TAKEN_FOR_GRANTED = frozenset(
     {"nederland", "nederlandse", "nederlanders", "rijksoverheid", "kabinet", "europese", "europa", "tweede", "eerste"}
 )
@@ -78,7 +90,8 @@ _ABBREVIATED = re.compile(r"((?:[A-Z][\w']+\s+){1,4})\(([A-Z][A-Za-z]{1,9})\)")
 
 
 def missing_specifics(question: str, citations: Iterable[Citation]) -> list[str]:
-    """The names, figures, years, law names and named things ("MIA-formulier") no cited passage holds."""
+    """The names, figures, years, law names and named things ("MIA-formulier") no cited passage holds; an
+    age and, where the passages speak of threats online, a platform's name are no such hinge."""
     found = _passage_terms(citations, with_text=True)
     for names, abbreviation in _ABBREVIATED.findall(question):
         if _found(terms(abbreviation)[0], found):
@@ -86,7 +99,9 @@ def missing_specifics(question: str, citations: Iterable[Citation]) -> list[str]
     # A thing of a named whole ("MIA-formulier") counts when the passages speak of that whole ("MIA").
     parts = [tail for whole, tail in _COMPOUND_TAIL.findall(question) if _holds(whole, found)]
     missing = [name for name in [*_LAW.findall(question), *parts] if not _holds(name, found)]
-    missing += [word for word in _hinges(_SPECIFIC.findall(question)) if not _mentions(word, found)]
+    online = any(_holds(words, found) for words in _ONLINE)
+    specifics = _hinges(_SPECIFIC.findall(_AGE.sub(" ", question)))
+    missing += [w for w in specifics if not _mentions(w, found) and not (online and w.lower() in _PLATFORMS)]
     return missing
 
 

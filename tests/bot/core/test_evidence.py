@@ -41,6 +41,21 @@ def test_a_sentence_start_and_short_abbreviations_are_no_names() -> None:
     assert missing_specifics("Tilburg vraagt: is het OT ook 's nachts bereikbaar?", passages) == []
 
 
+def test_an_age_is_weighed_against_the_rule_not_looked_up() -> None:
+    passages = cited("De burgemeester kan ouders van kinderen onder de twaalf jaar een bevel geven.")
+    assert missing_specifics("Kan ik iets doen tegen de ouders van een kind van 11 bij rellen?", passages) == []
+    assert missing_specifics("Mag dat ook bij 11-jarigen?", passages) == []
+    assert missing_specifics("Kan ik ouders van een kind van 11 een bevel geven in 2027?", passages) == ["2027"]
+
+
+def test_a_platform_is_found_in_a_text_about_threats_online() -> None:
+    online = cited("Een bedreiging via sociale media meld je bij de politie, net als een bedreiging op straat.")
+    offline = cited("Een bedreiging meld je bij de politie.")
+    assert missing_specifics("Een raadslid wordt bedreigd via Facebook, wat nu?", online) == []
+    assert missing_specifics("Een raadslid wordt bedreigd via Facebook, wat nu?", offline) == ["Facebook"]
+    assert missing_specifics("Een raadslid wordt bedreigd door Jansen, wat nu?", online) == ["Jansen"]
+
+
 def test_a_followup_must_share_a_word_with_what_would_be_quoted() -> None:
     passages = cited("De gemeenteraad moet de noodverordening bekrachtigen.", title="Noodverordening artikel 176")
     assert shares_words("En wie moet die dan bekrachtigen?", "De raad bekrachtigt haar. [1]", passages)
