@@ -21,7 +21,7 @@ from bot.core.answer_type import AnswerType, counted, expected_type, satisfies
 from bot.core.citations import Draft
 from bot.core.evidence import status_asked
 from bot.core.models import ChunkId, Passage
-from bot.core.question_parts import question_parts
+from bot.core.question_parts import OPEN_QUESTION, question_parts
 from bot.core.sentences import is_quotable, sentence_units
 from bot.core.text import terms
 
@@ -31,6 +31,7 @@ _LEXICAL_WEIGHT = 0.08  # a sentence sharing every question word gains this much
 _RANK_WEIGHT = 0.02  # the top passage's sentences gain this much over the fourth passage's
 _LEAD_BONUS = 0.01  # a section's opening sentence usually states its point
 _TYPE_BONUS = 0.04  # the sentence holds the kind of fact asked for (a figure, a duration, ...)
+_CASE_PENALTY = 0.03  # a past case ("In Zeist vorderde de griffier in 2015 ...") does not say what to do
 _FOLLOW_MARGIN = 0.05  # an extra sentence scores at most this much below the lead
 _OTHER_DOC_MARGIN = 0.02  # ... and at most this much when it comes from another document
 _PART_MARGIN = 0.08  # a sentence answering another part of the question may score this much below the lead
@@ -47,6 +48,18 @@ _ANNOUNCES = re.compile(
     r"(?!(?:uur|uren|minuten|dagen|werkdagen|weken|maanden|jaar|jaren|euro|procent)\b)[a-zà-ÿ]+[.:]$",
     re.IGNORECASE,
 )
+# "Ja, ..." answers a yes/no question; quoted after "Wat kan ...?" or "Hoe ...?" the word only jars.
+_ANSWER_WORD = re.compile(r"^(?:ja|nee)\s*[,:]\s*(?=\w)", re.IGNORECASE)
+# "Wat kan ik doen ...?", "Hoe ga je om met ...?", "... wat nu?": the official asks what to do, not what happened.
+_ASKS_WHAT_TO_DO = re.compile(
+    r"\b(wat\s+(kan|kun|kunt|kunnen|moet|moeten|mag|mogen)\b.*\bdoen|wat\s+doe\s+(ik|je|we|jij)|hoe\s+ga\s+(ik|je|we|jij)\s+om|"
+    r"hoe\s+(pak|pakken|reageer|reageren|handel|handelen)\b|wat\s+nu\b)",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"\b(19|20)\d\d\b")
+# When a past case happened ("in 2015", "in oktober 2019", "op 26 januari 2021"); "sinds 1 januari 2024" dates a rule.
+_MONTH = r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
+_HAPPENED_IN = re.compile(rf"\b(in|op\s+\d{{1,2}})\s+(?:(?:{_MONTH})\s+)?(19|20)\d\d\b", re.IGNORECASE)
 _TRAILING_NOTE = re.compile(r"\s*\([^()]*\)\s*$")  # "(EenVandaag, maart 2025)" after a title line
 # A section that lists sources ("Waar vind ik meer informatie?", "Bronnen") answers only a question for them:
 # its titles ("VNG: 6 miljoen nodig voor ...") would otherwise pass for facts.
@@ -100,6 +113,7 @@ class ExtractiveAnswerer:
         about = counted(question)
         sources = bool(_ASKS_FOR_SOURCES.search(question))
         status = status_asked(question)
+        what_to_do = bool(_ASKS_WHAT_TO_DO.search(question)) and not _YEAR.search(question)
         raw = [
             _Candidate(no, pos, unit, _unit_terms(unit, passage, pos), str(passage.doc.doc_id))
             for no, passage in enumerate(passages, start=1)
@@ -128,7 +142,9 @@ class ExtractiveAnswerer:
             typed = _TYPE_BONUS if asked is not None and satisfies(asked, c.text, about, question) else 0.0
             if status is not None and status.search(c.text):
                 typed = _TYPE_BONUS
-            return meaning(c) + _LEXICAL_WEIGHT * lexical + rank + typed + (_LEAD_BONUS if c.position == 0 else 0.0)
+            case = _CASE_PENALTY if what_to_do and _HAPPENED_IN.search(c.text) else 0.0
+            lead = _LEAD_BONUS if c.position == 0 else 0.0
+            return meaning(c) + _LEXICAL_WEIGHT * lexical + rank + typed + lead - case
 
         def parts(c: _Candidate) -> tuple[float, ...]:
             chunk_id = passages[c.passage_no - 1].chunk.chunk_id
@@ -139,7 +155,8 @@ class ExtractiveAnswerer:
             key=lambda c: (-c.score, c.passage_no, c.position),
         )
         chosen = self._choose(candidates, wanted, question, meaning(candidates[0]), status)
-        text = " ".join(f"{_as_sentence(c.text)} [{c.passage_no}]" for c in chosen)
+        open_question = bool(OPEN_QUESTION.match(question))
+        text = " ".join(f"{_as_sentence(c.text, open_question)} [{c.passage_no}]" for c in chosen)
         return Draft(text, self.name, lead_similarity=meaning(chosen[0]))
 
     def _choose(
@@ -246,7 +263,11 @@ def _repeats(candidate: _Candidate, kept: _Candidate) -> bool:
     return bool(candidate.terms) and len(candidate.terms & kept.terms) / len(candidate.terms) >= _REPEAT_OVERLAP
 
 
-def _as_sentence(text: str) -> str:
-    """Strip a trailing colon or marker so the citation follows the sentence's own full stop."""
+def _as_sentence(text: str, open_question: bool) -> str:
+    """Strip a trailing colon or marker so the citation follows the sentence's own full stop; after an open
+    question, also a leading "Ja," or "Nee," (the rest of the sentence says it)."""
     text = text.rstrip(" :")
+    if open_question and (word := _ANSWER_WORD.match(text)):
+        text = text[word.end() :]
+        text = text[:1].upper() + text[1:]
     return text if text.rstrip("\"'”’)")[-1:] in ".!?" else f"{text}."

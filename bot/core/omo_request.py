@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 
+from bot.core.question_parts import OPEN_QUESTION
+
 __all__ = ["asks_for_omo"]
 
-_QUESTION_WORD = re.compile(r"^(wat|wie|waar\w*|wanneer|welke?|hoe\w*|waarom|hoeveel)\b")
 
 # "escaleren" as something the official wants done, not escalation as a topic.
 _ESCALATE = re.compile(
@@ -45,7 +46,7 @@ _REACH = re.compile(
 def asks_for_omo(text: str) -> bool:
     """True when `text` asks to be put in touch with the OMO or a person; see the module docstring."""
     words = " ".join(re.sub(r"[^\w\s-]", " ", text.lower()).split())
-    if not words or _QUESTION_WORD.match(words):
+    if not words or OPEN_QUESTION.match(words):
         return False
     if _ESCALATE.search(words):
         return True

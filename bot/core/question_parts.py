@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["question_parts"]
+__all__ = ["OPEN_QUESTION", "question_parts"]
 
 _ASKING_WORDS = r"wat|wie|welke?|waar\w*|wanneer|waarom|hoe\w*|hoeveel"
 _QUESTION_WORDS = (
@@ -21,6 +21,8 @@ _QUESTION_WORDS = (
     r"wordt|worden|werd|telt|tellen|komt|komen|gaat|gaan|doet|doen|staat|zit|zitten|geldt|gelden|bestaat"
 )
 _PREPOSITION = r"(?:om|in|op|met|voor|bij|van|tot|naar|uit|sinds)\s+"
+OPEN_QUESTION = re.compile(rf"^\s*(?:{_ASKING_WORDS})\b", re.IGNORECASE)
+"""A question that opens with a word that asks ("Wat ...", "Hoe ..."): not one answered by yes or no."""
 # Where a new question starts inside a sentence: ", en wie ...", " en hoeveel ...", ", komt er ...", and
 # after a preposition only with a word that asks (", en met hoeveel ...", not ", en op zijn website").
 _NEW_QUESTION = re.compile(

@@ -211,3 +211,23 @@ def test_a_yes_no_question_about_a_status_quotes_the_sentence_that_states_it() -
     )
     assert "de taak" in draft.text
     assert "de taak" not in ExtractiveAnswerer(max_sentences=2).draft("Wat doen gemeenten?", passages, meaning).text
+
+
+def test_a_yes_or_no_that_starts_a_sentence_is_kept_only_for_a_yes_no_question() -> None:
+    text = "Ja: een bedreigde bestuurder kan beveiliging voor de eigen woning krijgen."
+    asked_open = one_passage_draft("Wat kan ik doen om mijn huis te laten beveiligen?", text, [0.9], max_sentences=1)
+    asked_yes_no = one_passage_draft("Kan ik mijn huis laten beveiligen?", text, [0.9], max_sentences=1)
+    assert asked_open.text == "Een bedreigde bestuurder kan beveiliging voor de eigen woning krijgen. [1]"
+    assert asked_yes_no.text == f"{text} [1]"
+
+
+def test_asked_what_to_do_a_rule_leads_over_an_account_of_a_past_case() -> None:
+    text = (
+        "In Zeist vorderde de griffier in 2015 dat demonstranten die de vergadering verstoorden vertrokken. "
+        "De voorzitter mag toehoorders die de vergadering verstoren de zaal uit sturen."
+    )
+    meanings = [0.85, 0.84]
+    asked = one_passage_draft("Wat kan ik doen als de tribune de vergadering verstoort?", text, meanings, 1)
+    told = one_passage_draft("Wat deed de griffier van Zeist toen de tribune de orde verstoorde?", text, meanings, 1)
+    assert asked.text.startswith("De voorzitter mag toehoorders")
+    assert told.text.startswith("In Zeist vorderde de griffier")
