@@ -1,16 +1,16 @@
 """Does the evidence mention what the question hinges on?
 
-A paraphrase can replace most words of a question ("fake profiel" for "nepaccount"), but not a name
-or a figure: "hoeveel boa's heeft Tilburg" is not answered by a text about boa's elsewhere, nor
-"in 2027" by a text about 2024 (`missing_specifics`). Names every Dutch government text takes for
-granted ("Nederland", "Rijksoverheid") are no such hinge, and a name followed by its abbreviation
-("Basisregistratie Personen (BRP)") is found when the abbreviation is. A follow-up searched together
-with the question before it must still share a word with what it quotes (`shares_words`), or the
-earlier question would carry an unrelated message. A fact of the kind asked for must be about what
-the question names: "het telefoonnummer van het OMO" is not answered by the NGB's number quoted from
-a text that never mentions the OMO (`typed_off_subject`). Words are compared as Dutch stems; a word
-counts as found when a stem in the evidence starts with it or it with the stem ("Utrechtse" meets
-"Utrecht").
+A paraphrase can replace most words of a question ("fake profiel" for "nepaccount"), but not a name or a
+figure: "hoeveel boa's heeft Tilburg" is not answered by a text about boa's elsewhere, nor "in 2027" by a
+text about 2024 (`missing_specifics`). Names every Dutch government text takes for granted ("Nederland",
+"Rijksoverheid") are no such hinge, and a name followed by its abbreviation ("Basisregistratie Personen
+(BRP)") is found when the abbreviation is. A follow-up searched together with the question before it must
+still share a word with what it quotes (`shares_words`), or the earlier question would carry an unrelated
+message; and what it quotes must share one with the conversation ("en hoe lang mag dat duren?" after "Wat is
+een noodbevel?" is not answered about another power). A fact of the kind asked for must be about what the
+question names: "het telefoonnummer van het OMO" is not answered by the NGB's number quoted from a text that
+never mentions the OMO (`typed_off_subject`). Words are compared as Dutch stems; a word counts as found when
+a stem in the evidence starts with it or it with the stem ("Utrechtse" meets "Utrecht").
 """
 
 from __future__ import annotations
@@ -196,10 +196,11 @@ def typed_off_subject(
     return missing
 
 
-def shares_words(question: str, text: str, citations: Iterable[Citation]) -> bool:
-    """Whether a content word of `question` occurs in `text` or the cited passages' titles and sections."""
+def shares_words(question: str, text: str, citations: Iterable[Citation], ignore: frozenset[str] = frozenset()) -> bool:
+    """Whether a content word of `question` (other than the stems in `ignore`) occurs in `text` or the cited
+    passages' titles and sections."""
     evidence = set(terms(text)) | _passage_terms(citations, with_text=False)
-    return any(_found(term, evidence) for term in terms(question))
+    return any(_found(term, evidence) for term in terms(question) if term not in ignore)
 
 
 def _passage_terms(citations: Iterable[Citation], *, with_text: bool) -> set[str]:

@@ -1,9 +1,10 @@
 """Is a message a follow-up? Only an elliptic or referring message may borrow words from the question before it.
 
-"En hoe lang mag dat dan duren?" cannot be understood alone; "Wie won de Tour de France?" can, and
-is judged alone however topical the conversation was. The test is on the wording only: a message
-that starts like a continuation ("en", "maar", "oké", "wat als") or is short and points back ("dat",
-"die", "zo'n", "daarvoor", "dan"). A follow-up is still held to the same evidence as any question.
+"En hoe lang mag dat dan duren?" cannot be understood alone; "Wie won de Tour de France?" can, and is judged
+alone however topical the conversation was. The test is on the wording only: a message that starts like a
+continuation ("en", "maar", "oké", "wat als"), is short and points back ("dat", "die", "zo'n", "daarvoor",
+"dan"), or is a bare question of a few words ("voor hoe lang?"). A follow-up is still held to the same
+evidence as any question.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-__all__ = ["context_of", "is_followup"]
+from bot.core.question_parts import OPEN_QUESTION
+
+__all__ = ["context_of", "is_followup", "needs_context"]
 
 _CONTINUATION = re.compile(
     r"^\s*(en|maar|oké|oke|ok|okay|dus|ook|verder|tot slot|nog een vraag|en als|wat als|hoe zit het|geldt dat|"
@@ -30,15 +33,24 @@ _DEICTIC_TIME = re.compile(
     re.IGNORECASE,
 )
 _SHORT_WORDS = 15
+# "voor hoe lang?", "hoeveel?", "bij wie?": a question of a few words that names nothing asks about the last one.
+_ELLIPTIC_WORDS = 3
+_LEADING_PREPOSITION = re.compile(r"^\s*(voor|tot|bij|met|van|naar|om|in|op|sinds|vanaf|per|door)\s+", re.IGNORECASE)
 _CHAIN = 3  # a follow-up is read with the question it follows and at most the latest follow-ups after it
 
 
 def is_followup(message: str) -> bool:
     """True when `message` reads as a continuation of the conversation rather than a question of its own."""
-    if _CONTINUATION.match(message):
+    return bool(_CONTINUATION.match(message)) or needs_context(message)
+
+
+def needs_context(message: str) -> bool:
+    """True when `message` cannot be answered alone: short and pointing back ("kost dat geld?"), or a bare
+    question of a few words ("voor hoe lang?"). "En wat is de MIA?" continues, but stands on its own."""
+    words = len(message.split())
+    if words <= _ELLIPTIC_WORDS and OPEN_QUESTION.match(_LEADING_PREPOSITION.sub("", message)):
         return True
-    pointing = _REFERRING.search(_DEICTIC_TIME.sub(" ", message))
-    return len(message.split()) <= _SHORT_WORDS and pointing is not None
+    return words <= _SHORT_WORDS and _REFERRING.search(_DEICTIC_TIME.sub(" ", message)) is not None
 
 
 def context_of(asked: Sequence[str]) -> str | None:

@@ -35,7 +35,7 @@ from bot.core.evidence import (
     typed_off_subject,
 )
 from bot.core.extractive import ExtractiveAnswerer
-from bot.core.followup import is_followup
+from bot.core.followup import is_followup, needs_context
 from bot.core.models import Access, Answer, Passage, Retrieval
 from bot.core.question_parts import question_parts
 from bot.core.retrieval import Retriever
@@ -131,7 +131,7 @@ class AnswerPipeline:
         question = question.strip()
         if context and question and is_followup(question):
             answer = await self._attempt(question, f"{context}\n{question}", access, context)
-            if answer.confident:
+            if answer.confident or needs_context(question):  # "kost dat geld?" alone is about nothing
                 return answer
         return await self._attempt(question, question, access, None)
 
@@ -178,6 +178,8 @@ class AnswerPipeline:
             return self._refusal(question, retrieval, f"the {asked} quoted is not about {', '.join(off_subject)}")
         if context is not None and asked is None and not shares_words(question, cited.text, cited.citations):
             return self._refusal(question, retrieval, "the follow-up shares no word with what would be quoted")
+        if context is not None and not shares_words(context, cited.text, cited.citations, ignore=_NOT_TOPICAL):
+            return self._refusal(question, retrieval, "what would be quoted is not about the conversation's subject")
         if asked is AnswerType.DATE and long_past(question, cited.text, self._clock().year):
             return self._refusal(question, retrieval, "the dates quoted are past, the question asks what comes next")
         status = missing_predicate(question, cited.text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.followup import context_of, is_followup
+from bot.core.followup import context_of, is_followup, needs_context
 
 pytestmark = pytest.mark.unit
 
@@ -17,6 +17,8 @@ pytestmark = pytest.mark.unit
         "Maar wie beslist daarover?",
         "hoe lang mag zo'n bevel dan gelden, en kan ik het daarna verlengen?",
         "Geldt dat ook voor raadsleden?",
+        "voor hoe lang?",
+        "Hoeveel?",
     ],
 )
 def test_elliptic_or_referring_messages_are_followups(message: str) -> None:
@@ -47,3 +49,10 @@ def test_a_followup_is_read_with_the_question_it_follows_and_the_followups_since
     # a long chain keeps its opening question and the latest follow-ups
     long = [*chain, "En hoe snel dan?", "En als de raad dat niet doet?"]
     assert context_of(long) == "Wat is een noodverordening?\nEn hoe snel dan?\nEn als de raad dat niet doet?"
+
+
+def test_a_followup_that_points_back_cannot_be_answered_alone_but_one_that_names_its_subject_can() -> None:
+    assert needs_context("kost dat geld?")
+    assert needs_context("voor hoe lang?")
+    assert not needs_context("En wat is de MIA?") and is_followup("En wat is de MIA?")
+    assert not needs_context("Wie is de burgemeester van Utrecht?")

@@ -144,7 +144,21 @@ async def test_a_followup_is_held_to_the_same_evidence() -> None:
     retriever = FakeRetriever([MIA], similarity_of=lambda text: 0.9 if "MIA" in text else 0.7)
     answer = await pipeline(retriever).answer("En wat kost die dan?", context="Wat is de MIA?")
     assert not answer.confident
-    assert answer.notes[0] == "weak evidence"  # the follow-up found no amount; alone it retrieves nothing strong
+    assert answer.notes[0] == "the quoted text holds no amount of money"
+    assert retriever.questions == ["Wat is de MIA?\nEn wat kost die dan?"]  # alone it would be about nothing
+
+
+async def test_a_followup_is_not_answered_about_another_subject_nor_alone() -> None:
+    other = make_passage(
+        "151b.md", "Een aanwijzing als veiligheidsrisicogebied kan een dag of een jaar duren.", similarity=0.9
+    )
+    retriever = FakeRetriever([other])
+    answer = await pipeline(retriever).answer("en hoe lang mag dat duren?", context="Wat is een noodbevel?")
+    assert not answer.confident
+    assert answer.notes[0] == "what would be quoted is not about the conversation's subject"
+    assert retriever.questions == ["Wat is een noodbevel?\nen hoe lang mag dat duren?"]
+    ok = await pipeline(retriever).answer("en hoe lang mag dat duren?", context="Wat is een veiligheidsrisicogebied?")
+    assert ok.confident
 
 
 async def test_a_name_or_year_the_sources_never_mention_is_refused() -> None:
