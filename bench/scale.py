@@ -8,12 +8,14 @@ serving process (`--serve`) starts, warms up and answers the dev questions publi
 it runs a real `onrust ingest` of one new document in a subprocess and times the next answer. The
 floor, the query encode plus an exact (numpy) search over the same public vectors, is measured in the
 serving process too, interleaved with a last pass of answers (after its peak memory was read).
+With `--chroma-server` the store is served by `chroma run` (as in a deployment with N instances): the
+serving process then holds no vector index, and the Chroma server's own peak memory is reported beside it.
 A built store is kept under `--work` and reused by the next run (`--build-only` builds and stops;
 `--rebuild` builds afresh), so the slow build of a large size need not be repeated; each size's
 figures are kept beside its store, and `--reuse-results` takes them instead of measuring again.
 
     python bench/scale.py [--sizes 3000 30000 100000] [--work .bench/scale] [--source DATA_DIR]
-                          [--out bench/scale.md] [--build-only] [--rebuild] [--reuse-results]
+                          [--out bench/scale.md] [--build-only] [--rebuild] [--reuse-results] [--chroma-server]
 
 Every process of the run uses one BLAS thread (`OMP_NUM_THREADS=1` unless set), so the floor and
 the answers are measured alike. Prints a Markdown table: answer p50/p95 (warm), the floor's p50,
@@ -24,6 +26,7 @@ serving process's peak RSS.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -32,6 +35,8 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -145,9 +150,37 @@ def floor_once(embeddings: Any, matrix: Any, question: str, k: int = 50) -> floa
     return (time.perf_counter() - started) * 1000
 
 
-def peak_mib() -> float:
-    """This process's peak resident memory so far (VmHWM), in MiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
+@contextlib.contextmanager
+def chroma_server(path: Path) -> Iterator[tuple[str, int]]:
+    """`chroma run` serving the store at `path`; yields its URL and process id."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    chroma = Path(sys.executable).parent / "chroma"
+    cmd = [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1).read()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    sys.exit(f"chroma run did not start (exit code {proc.poll()})")
+                time.sleep(0.5)
+        yield url, proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def peak_mib(pid: int | str = "self") -> float:
+    """A process's peak resident memory so far (VmHWM), in MiB; this process's by default."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -169,7 +202,10 @@ def serve(data_dir: Path) -> None:
     async def run() -> dict[str, float]:
         import numpy as np
 
-        settings = load_settings(environ={"ONRUST_RETRIEVAL__REFRESH_S": "0"}, data_dir=data_dir)
+        environ = {"ONRUST_RETRIEVAL__REFRESH_S": "0"}
+        if url := os.environ.get("ONRUST_STORE__CHROMA_URL"):
+            environ["ONRUST_STORE__CHROMA_URL"] = url
+        settings = load_settings(environ=environ, data_dir=data_dir)
         qs = questions()
         async with open_services(settings) as services:
             answerer = build_answerer(services)
@@ -202,16 +238,21 @@ def serve(data_dir: Path) -> None:
 
 
 def table(rows: list[tuple[int, dict[str, float]]]) -> str:
-    lines = [
+    server = any("chroma_rss_mib" in got for _, got in rows)
+    header = (
         "| chunks | floor p50 | answer p50 | answer p95 | p50 / floor | warm p50 (earlier pass) "
-        "| first after ingest | start-up to ready | serving peak RSS |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| first after ingest | start-up to ready | serving peak RSS |"
+    )
+    lines = [
+        header + (" Chroma server peak RSS |" if server else ""),
+        "|---|---|---|---|---|---|---|---|---|" + ("---|" if server else ""),
     ]
     for size, got in rows:
         lines.append(
             f"| {size:,} | {got['floor_p50']:.1f} ms | {got['p50']:.1f} ms | {got['p95']:.1f} ms | "
             f"{got['p50'] / got['floor_p50']:.2f}x | {got['warm_p50']:.1f} ms | {got['first_after_ingest']:.1f} ms | "
             f"{got['ready_s']:.1f} s | {got['rss_mib']:.0f} MiB |"
+            + (f" {got.get('chroma_rss_mib', 0):.0f} MiB |" if server else "")
         )
     return "\n".join(lines) + "\n"
 
@@ -227,6 +268,9 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="build every store afresh, even if one is kept")
     parser.add_argument(
         "--reuse-results", action="store_true", help="take a size's figures from its kept store's last run, if any"
+    )
+    parser.add_argument(
+        "--chroma-server", action="store_true", help="serve each store by `chroma run` instead of embedded Chroma"
     )
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # the child process's mode
     args = parser.parse_args()
@@ -244,21 +288,28 @@ def main() -> None:
             print(f"size {size}: built in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
         if args.build_only:
             continue
-        result = target / "result.json"
+        result = target / ("result-server.json" if args.chroma_server else "result.json")
         if args.reuse_results and result.exists():
             rows.append((size, json.loads(result.read_text())))
             continue
         prepare(target)
-        proc = subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), "--serve", str(target)],
-            cwd=ROOT,
-            env=ENV,
-            capture_output=True,
-            text=True,
-        )
-        if proc.returncode != 0:
-            sys.exit(f"size {size}: the serving process failed:\n{proc.stderr}")
-        got = json.loads(proc.stdout.strip().splitlines()[-1])
+        with contextlib.ExitStack() as stack:
+            env, server = ENV, None
+            if args.chroma_server:
+                url, server = stack.enter_context(chroma_server(target / "chroma"))
+                env = {**ENV, "ONRUST_STORE__CHROMA_URL": url}
+            proc = subprocess.run(
+                [sys.executable, str(Path(__file__).resolve()), "--serve", str(target)],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            if proc.returncode != 0:
+                sys.exit(f"size {size}: the serving process failed:\n{proc.stderr}")
+            got = json.loads(proc.stdout.strip().splitlines()[-1])
+            if server is not None:
+                got["chroma_rss_mib"] = peak_mib(server)
         result.write_text(json.dumps(got))
         rows.append((size, got))
         print(f"size {size}: {got}", file=sys.stderr, flush=True)
@@ -266,7 +317,8 @@ def main() -> None:
         return
     print(table(rows), end="")
     if args.out is not None:
-        command = " ".join(["python bench/scale.py", "--sizes", *map(str, args.sizes)])
+        flags = ["--chroma-server"] if args.chroma_server else []
+        command = " ".join(["python bench/scale.py", "--sizes", *map(str, args.sizes), *flags])
         args.out.write_text(
             "# Answer time against the store's size\n\n"
             f"Written by `{command}` (see its docstring for what each column means). Figures depend on the\n"
