@@ -69,6 +69,7 @@ _STATUS = re.compile(
     r"geldig|rechtmatig|legaal|bindend|vertrouwelijk|anoniem)\b",
     re.IGNORECASE,
 )
+_LAST_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 # The words a text may use to state a status ("gemeenten moeten ..." says they are obliged to).
 _SAID_AS = {
     "verplicht": ("verplicht", "verplichting", "plicht", "moet", "moeten", "taak"),
@@ -129,7 +130,8 @@ def missing_predicate(question: str, text: str) -> str | None:
 
 
 def _status(question: str) -> tuple[str, re.Pattern[str]] | None:
-    match = _STATUS.search(question.strip())
+    # The question after a scene set first: "Een inwoner stuurt dreigende mails. Is dat strafbaar?"
+    match = _STATUS.search(_LAST_SENTENCE.split(question.strip())[-1])
     if match is None:
         return None
     word = match.group(1).lower()

@@ -112,6 +112,9 @@ def test_a_yes_no_question_about_a_status_needs_the_status_in_the_text() -> None
     )
     assert missing_predicate("Is het forum openbaar?", "Het forum is niet openbaar, maar besloten. [1]") is None
     assert missing_predicate("Wat doet de MIA?", "De MIA is nuttig. [1]") is None
+    scene = "Een inwoner stuurt steeds dreigende mails. Is dat al strafbaar?"  # the question after the scene
+    assert missing_predicate(scene, "Bij een ernstige dreiging kan een noodbevel volgen. [1]") == "strafbaar"
+    assert missing_predicate(scene, "Een bedreiging is strafbaar als iemand dreigt met geweld. [1]") is None
 
 
 def test_a_thing_of_a_named_whole_must_be_in_passages_about_that_whole() -> None:
