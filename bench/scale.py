@@ -35,8 +35,6 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -148,34 +146,6 @@ def floor_once(embeddings: Any, matrix: Any, question: str, k: int = 50) -> floa
     top = np.argpartition(-scores, k)[:k]
     top[np.argsort(-scores[top])]
     return (time.perf_counter() - started) * 1000
-
-
-@contextlib.contextmanager
-def chroma_server(path: Path) -> Iterator[tuple[str, int]]:
-    """`chroma run` serving the store at `path`; yields its URL and process id."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    chroma = Path(sys.executable).parent / "chroma"
-    cmd = [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    sys.exit(f"chroma run did not start (exit code {proc.poll()})")
-                time.sleep(0.5)
-        yield url, proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def peak_mib(pid: int | str = "self") -> float:
@@ -296,7 +266,9 @@ def main() -> None:
         with contextlib.ExitStack() as stack:
             env, server = ENV, None
             if args.chroma_server:
-                url, server = stack.enter_context(chroma_server(target / "chroma"))
+                from tests.conftest import chroma_server
+
+                url, server = stack.enter_context(chroma_server(target / "chroma", timeout_s=120))
                 env = {**ENV, "ONRUST_STORE__CHROMA_URL": url}
             proc = subprocess.run(
                 [sys.executable, str(Path(__file__).resolve()), "--serve", str(target)],

