@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from bot.core.question_parts import OPEN_QUESTION
+from bot.core.text import terms
 
 __all__ = ["context_of", "is_followup", "needs_context"]
 
@@ -33,8 +34,10 @@ _DEICTIC_TIME = re.compile(
     re.IGNORECASE,
 )
 _SHORT_WORDS = 15
-# "voor hoe lang?", "hoeveel?", "bij wie?": a question of a few words that names nothing asks about the last one.
+# "voor hoe lang?", "hoeveel?", "bij wie?": a question of a few words that names nothing asks about the last one
+# ("Wat is doxing?" names its subject).
 _ELLIPTIC_WORDS = 3
+_NAMES_NOTHING = frozenset(terms("lang vaak snel veel ver laat duur groot hoog oud kost kosten"))
 _LEADING_PREPOSITION = re.compile(r"^\s*(voor|tot|bij|met|van|naar|om|in|op|sinds|vanaf|per|door)\s+", re.IGNORECASE)
 _CHAIN = 3  # a follow-up is read with the question it follows and at most the latest follow-ups after it
 
@@ -48,7 +51,8 @@ def needs_context(message: str) -> bool:
     """True when `message` cannot be answered alone: short and pointing back ("kost dat geld?"), or a bare
     question of a few words ("voor hoe lang?"). "En wat is de MIA?" continues, but stands on its own."""
     words = len(message.split())
-    if words <= _ELLIPTIC_WORDS and OPEN_QUESTION.match(_LEADING_PREPOSITION.sub("", message)):
+    bare = OPEN_QUESTION.match(_LEADING_PREPOSITION.sub("", message)) and set(terms(message)) <= _NAMES_NOTHING
+    if words <= _ELLIPTIC_WORDS and bare:
         return True
     return words <= _SHORT_WORDS and _REFERRING.search(_DEICTIC_TIME.sub(" ", message)) is not None
 

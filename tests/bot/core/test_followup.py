@@ -32,6 +32,7 @@ def test_elliptic_or_referring_messages_are_followups(message: str) -> None:
         "wat voor weer wordt het morgen in Utrecht?",
         "Hoe warm wordt het dit weekend aan zee?",  # "dit" points at a time, not back into the conversation
         "Wat is het verschil tussen een noodbevel en een noodverordening?",
+        "Wat is doxing?",  # short, but it names its subject
         "Welke maatregelen kan de burgemeester nemen als een demonstratie die niet is aangemeld uit de hand "
         "dreigt te lopen bij het gemeentehuis?",
     ],

@@ -133,6 +133,12 @@ async def test_an_unrelated_question_after_a_topical_one_is_judged_alone() -> No
     assert retriever.questions == ["Wie won de Tour de France in 2019?"]
 
 
+async def test_a_short_question_that_names_its_subject_is_judged_alone() -> None:
+    retriever = FakeRetriever([MIA], similarity_of=lambda text: 0.9 if "MIA" in text else 0.7)
+    answer = await pipeline(retriever).answer("Wat is MIA?", context="Wat doet het OMO?")  # three words
+    assert answer.confident and retriever.questions == ["Wat is MIA?"]
+
+
 async def test_a_followup_is_searched_with_the_question_before_it() -> None:
     retriever = FakeRetriever([MIA], similarity_of=lambda text: 0.9 if "MIA" in text else 0.7)
     answer = await pipeline(retriever).answer("En wat brengt die dan in beeld?", context="Wat is de MIA?")
