@@ -27,6 +27,14 @@ _REFERRING = re.compile(
     r"eraan|erbij|zo'n|zoiets|zulke|hij|zij|ze|hem|haar|hun|dan|diegene|hetzelfde|datzelfde)\b",
     re.IGNORECASE,
 )
+# The words that point back on their own; "deze", "die", "zo'n" and "dan" mostly stand before a noun or a
+# time ("Geeft deze assistent ook juridisch advies?" names its subject).
+_POINTS_ALONE = re.compile(
+    r"\b(dat|dit|daar|daarvoor|daarna|daarbij|daarmee|daarover|daaraan|daarvan|ervan|erover|ervoor|eraan|erbij|"
+    r"zoiets|hij|zij|ze|hem|haar|hun|diegene|hetzelfde|datzelfde)\b"
+    r"|\b(die|deze)\b(?=\s*(?:[?.!,]|$)|\s+(?:dan|ook|nog|wel|niet|eigenlijk|precies)\b)",  # "wat kost die dan?"
+    re.IGNORECASE,
+)
 # "dit weekend", "deze week": a demonstrative that points at a time, not back into the conversation.
 _DEICTIC_TIME = re.compile(
     r"\b(dit|deze|die|dat)\s+(weekend|week|jaar|maand|moment|keer|avond|ochtend|middag|nacht|zomer|winter|"
@@ -34,6 +42,9 @@ _DEICTIC_TIME = re.compile(
     re.IGNORECASE,
 )
 _SHORT_WORDS = 15
+# Only this short does a pointing word surely point back: in "Mag ik een demonstratie verbieden die niet gemeld
+# is?" "die" opens a relative clause, and the question stands on its own.
+_POINTING_WORDS = 6
 # "voor hoe lang?", "hoeveel?", "bij wie?": a question of a few words that names nothing asks about the last one
 # ("Wat is doxing?" names its subject).
 _ELLIPTIC_WORDS = 3
@@ -44,7 +55,9 @@ _CHAIN = 3  # a follow-up is read with the question it follows and at most the l
 
 def is_followup(message: str) -> bool:
     """True when `message` reads as a continuation of the conversation rather than a question of its own."""
-    return bool(_CONTINUATION.match(message)) or needs_context(message)
+    if _CONTINUATION.match(message) or needs_context(message):
+        return True
+    return _points_back(message, _SHORT_WORDS, _REFERRING)
 
 
 def needs_context(message: str) -> bool:
@@ -54,7 +67,12 @@ def needs_context(message: str) -> bool:
     bare = OPEN_QUESTION.match(_LEADING_PREPOSITION.sub("", message)) and set(terms(message)) <= _NAMES_NOTHING
     if words <= _ELLIPTIC_WORDS and bare:
         return True
-    return words <= _SHORT_WORDS and _REFERRING.search(_DEICTIC_TIME.sub(" ", message)) is not None
+    return _points_back(message, _POINTING_WORDS, _POINTS_ALONE)
+
+
+def _points_back(message: str, max_words: int, pointing: re.Pattern[str]) -> bool:
+    """At most `max_words` words, one of which `pointing` finds ("dat", "daarvoor")."""
+    return len(message.split()) <= max_words and pointing.search(_DEICTIC_TIME.sub(" ", message)) is not None
 
 
 def context_of(asked: Sequence[str]) -> str | None:

@@ -57,3 +57,7 @@ def test_a_followup_that_points_back_cannot_be_answered_alone_but_one_that_names
     assert needs_context("voor hoe lang?")
     assert not needs_context("En wat is de MIA?") and is_followup("En wat is de MIA?")
     assert not needs_context("Wie is de burgemeester van Utrecht?")
+    # "die" opens a relative clause: a follow-up to try with the conversation, but one that may stand alone
+    assert is_followup("Mag ik een demonstratie verbieden die niet gemeld is?")
+    assert not needs_context("Mag ik een demonstratie verbieden die niet gemeld is?")
+    assert not needs_context("Geeft deze assistent ook juridisch advies?")  # "deze" before a noun

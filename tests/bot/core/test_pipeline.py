@@ -139,6 +139,14 @@ async def test_a_short_question_that_names_its_subject_is_judged_alone() -> None
     assert answer.confident and retriever.questions == ["Wat is MIA?"]
 
 
+async def test_a_longer_question_with_a_relative_clause_is_answered_alone_when_the_conversation_does_not_fit() -> None:
+    retriever = FakeRetriever([MIA], similarity_of=lambda text: 0.9 if "MIA" in text else 0.7)
+    question = "Wat is de impact van beleid die de MIA in beeld brengt?"  # "die" points nowhere back
+    answer = await pipeline(retriever).answer(question, context="Wie won de Tour de France?")
+    assert answer.confident and answer.citations[0].passage.doc.doc_id == "mia.md"
+    assert retriever.questions == [f"Wie won de Tour de France?\n{question}", question]
+
+
 async def test_a_followup_is_searched_with_the_question_before_it() -> None:
     retriever = FakeRetriever([MIA], similarity_of=lambda text: 0.9 if "MIA" in text else 0.7)
     answer = await pipeline(retriever).answer("En wat brengt die dan in beeld?", context="Wat is de MIA?")
