@@ -48,8 +48,10 @@ _POINTING_WORDS = 6
 # "voor hoe lang?", "hoeveel?", "bij wie?": a question of a few words that names nothing asks about the last one
 # ("Wat is doxing?" names its subject).
 _ELLIPTIC_WORDS = 3
-_NAMES_NOTHING = frozenset(terms("lang vaak snel veel ver laat duur groot hoog oud kost kosten"))
-_LEADING_PREPOSITION = re.compile(r"^\s*(voor|tot|bij|met|van|naar|om|in|op|sinds|vanaf|per|door)\s+", re.IGNORECASE)
+_NAMES_NOTHING = frozenset(terms("lang vaak snel veel ver laat duur groot hoog oud kost kosten termijn periode"))
+_LEADING_PREPOSITION = re.compile(
+    r"^\s*(voor|tot|bij|met|van|naar|om|in|op|sinds|vanaf|per|door|binnen|na|tegen)\s+", re.IGNORECASE
+)
 _CHAIN = 3  # a follow-up is read with the question it follows and at most the latest follow-ups after it
 
 
@@ -63,9 +65,9 @@ def is_followup(message: str) -> bool:
 def needs_context(message: str) -> bool:
     """True when `message` cannot be answered alone: short and pointing back ("kost dat geld?"), or a bare
     question of a few words ("voor hoe lang?"). "En wat is de MIA?" continues, but stands on its own."""
-    words = len(message.split())
-    bare = OPEN_QUESTION.match(_LEADING_PREPOSITION.sub("", message)) and set(terms(message)) <= _NAMES_NOTHING
-    if words <= _ELLIPTIC_WORDS and bare:
+    rest = _CONTINUATION.sub("", message, count=1)  # "en binnen welke termijn?" asks "binnen welke termijn?"
+    asked = _LEADING_PREPOSITION.sub("", rest)
+    if len(rest.split()) <= _ELLIPTIC_WORDS and OPEN_QUESTION.match(asked) and set(terms(asked)) <= _NAMES_NOTHING:
         return True
     return _points_back(message, _POINTING_WORDS, _POINTS_ALONE)
 

@@ -55,6 +55,7 @@ def test_a_followup_is_read_with_the_question_it_follows_and_the_followups_since
 def test_a_followup_that_points_back_cannot_be_answered_alone_but_one_that_names_its_subject_can() -> None:
     assert needs_context("kost dat geld?")
     assert needs_context("voor hoe lang?")
+    assert needs_context("en binnen welke termijn?")
     assert not needs_context("En wat is de MIA?") and is_followup("En wat is de MIA?")
     assert not needs_context("Wie is de burgemeester van Utrecht?")
     # "die" opens a relative clause: a follow-up to try with the conversation, but one that may stand alone

@@ -147,6 +147,12 @@ async def test_a_longer_question_with_a_relative_clause_is_answered_alone_when_t
     assert retriever.questions == [f"Wie won de Tour de France?\n{question}", question]
 
 
+async def test_a_followup_of_pointers_only_is_answered_about_the_conversation() -> None:
+    retriever = FakeRetriever([MIA], similarity_of=lambda text: 0.9 if "MIA" in text else 0.7)
+    answer = await pipeline(retriever).answer("en wat als ze dat niet doen?", context="Wat is de MIA?")
+    assert answer.confident and answer.citations[0].passage.doc.doc_id == "mia.md"
+
+
 async def test_a_followup_is_searched_with_the_question_before_it() -> None:
     retriever = FakeRetriever([MIA], similarity_of=lambda text: 0.9 if "MIA" in text else 0.7)
     answer = await pipeline(retriever).answer("En wat brengt die dan in beeld?", context="Wat is de MIA?")
