@@ -48,7 +48,9 @@ _POINTING_WORDS = 6
 # "voor hoe lang?", "hoeveel?", "bij wie?": a question of a few words that names nothing asks about the last one
 # ("Wat is doxing?" names its subject).
 _ELLIPTIC_WORDS = 3
-_NAMES_NOTHING = frozenset(terms("lang vaak snel veel ver laat duur groot hoog oud kost kosten termijn periode"))
+_NAMES_NOTHING = frozenset(
+    terms("lang vaak snel veel ver laat duur duren duurt groot hoog oud kost kosten geld termijn periode gebeurt")
+)
 _LEADING_PREPOSITION = re.compile(
     r"^\s*(voor|tot|bij|met|van|naar|om|in|op|sinds|vanaf|per|door|binnen|na|tegen)\s+", re.IGNORECASE
 )
@@ -63,13 +65,15 @@ def is_followup(message: str) -> bool:
 
 
 def needs_context(message: str) -> bool:
-    """True when `message` cannot be answered alone: short and pointing back ("kost dat geld?"), or a bare
-    question of a few words ("voor hoe lang?"). "En wat is de MIA?" continues, but stands on its own."""
+    """True when `message` cannot be answered alone: short, pointing back and naming nothing but what it asks
+    ("kost dat geld?", "hoe lang duurt dat?"), or a bare question of a few words ("voor hoe lang?"). "En wat is
+    de MIA?" continues, but stands on its own."""
     rest = _CONTINUATION.sub("", message, count=1)  # "en binnen welke termijn?" asks "binnen welke termijn?"
     asked = _LEADING_PREPOSITION.sub("", rest)
     if len(rest.split()) <= _ELLIPTIC_WORDS and OPEN_QUESTION.match(asked) and set(terms(asked)) <= _NAMES_NOTHING:
         return True
-    return _points_back(message, _POINTING_WORDS, _POINTS_ALONE)
+    # "En wie moet die dan bekrachtigen?" names what it asks about, and may be answered alone.
+    return _points_back(message, _POINTING_WORDS, _POINTS_ALONE) and set(terms(message)) <= _NAMES_NOTHING
 
 
 def _points_back(message: str, max_words: int, pointing: re.Pattern[str]) -> bool:

@@ -62,3 +62,4 @@ def test_a_followup_that_points_back_cannot_be_answered_alone_but_one_that_names
     assert is_followup("Mag ik een demonstratie verbieden die niet gemeld is?")
     assert not needs_context("Mag ik een demonstratie verbieden die niet gemeld is?")
     assert not needs_context("Geeft deze assistent ook juridisch advies?")  # "deze" before a noun
+    assert not needs_context("En wie moet die dan bekrachtigen?")  # it names what it asks about
