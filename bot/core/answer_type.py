@@ -43,7 +43,7 @@ _NUMBER_WORDS = (
     r"tienduizenden|honderdduizenden|honderden|duizenden|dozijn|helft|derde|kwart|meerderheid|minderheid"
 )
 _UNITS = r"uur|uren|minuten|minuut|dag|dagen|werkdag|werkdagen|week|weken|maand|maanden|jaar|jaren|etmaal"
-_MONTHS = r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
+MONTHS = r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
 _DAYS = r"maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag"
 _MARKER = re.compile(r"\[\d{1,3}\]")
 # What looks like a number but is none of the facts asked for: years, year ranges, article/list numbers.
@@ -121,7 +121,7 @@ _EVIDENCE: dict[AnswerType, re.Pattern[str]] = {
     AnswerType.DURATION: re.compile(
         rf"\b(\d+|{_NUMBER_WORDS}|een|enkele|paar)\s+({_UNITS})\b|\bonbepaalde tijd\b|\bdirect\b|\bonmiddellijk\b"
     ),
-    AnswerType.DATE: re.compile(rf"\b(19|20)\d\d\b|\b({_MONTHS}|{_DAYS})\b|\b\d{{1,2}}[-/]\d{{1,2}}[-/]\d{{2,4}}\b"),
+    AnswerType.DATE: re.compile(rf"\b(19|20)\d\d\b|\b({MONTHS}|{_DAYS})\b|\b\d{{1,2}}[-/]\d{{1,2}}[-/]\d{{2,4}}\b"),
     AnswerType.TIME: re.compile(
         r"\b\d{1,2}[.:]\d{2}\b|\bom \d{1,2} uur\b|\bmiddernacht\b|\b's (ochtends|middags|avonds)\b"
     ),

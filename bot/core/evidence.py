@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable
 
 from bot.core.answer_type import AnswerType, satisfies
-from bot.core.citations import quoted_sentences
+from bot.core.citations import quoted_sentences, split_sentences
 from bot.core.models import Citation
 from bot.core.text import terms
 
@@ -69,7 +69,6 @@ _STATUS = re.compile(
     r"geldig|rechtmatig|legaal|bindend|vertrouwelijk|anoniem)\b",
     re.IGNORECASE,
 )
-_LAST_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 # The words a text may use to state a status ("gemeenten moeten ..." says they are obliged to).
 _SAID_AS = {
     "verplicht": ("verplicht", "verplichting", "plicht", "moet", "moeten", "taak"),
@@ -131,7 +130,7 @@ def missing_predicate(question: str, text: str) -> str | None:
 
 def _status(question: str) -> tuple[str, re.Pattern[str]] | None:
     # The question after a scene set first: "Een inwoner stuurt dreigende mails. Is dat strafbaar?"
-    match = _STATUS.search(_LAST_SENTENCE.split(question.strip())[-1])
+    match = _STATUS.search((split_sentences(question) or [""])[-1])
     if match is None:
         return None
     word = match.group(1).lower()

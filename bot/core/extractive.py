@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from bot.core.answer_type import AnswerType, counted, expected_type, satisfies
+from bot.core.answer_type import MONTHS, AnswerType, counted, expected_type, satisfies
 from bot.core.citations import Draft
 from bot.core.evidence import status_asked
 from bot.core.models import ChunkId, Passage
@@ -58,8 +58,7 @@ _ASKS_WHAT_TO_DO = re.compile(
 )
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
 # When a past case happened ("in 2015", "in oktober 2019", "op 26 januari 2021"); "sinds 1 januari 2024" dates a rule.
-_MONTH = r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december"
-_HAPPENED_IN = re.compile(rf"\b(in|op\s+\d{{1,2}})\s+(?:(?:{_MONTH})\s+)?(19|20)\d\d\b", re.IGNORECASE)
+_HAPPENED_IN = re.compile(rf"\b(in|op\s+\d{{1,2}})\s+(?:(?:{MONTHS})\s+)?(19|20)\d\d\b", re.IGNORECASE)
 _TRAILING_NOTE = re.compile(r"\s*\([^()]*\)\s*$")  # "(EenVandaag, maart 2025)" after a title line
 # A section that lists sources ("Waar vind ik meer informatie?", "Bronnen") answers only a question for them:
 # its titles ("VNG: 6 miljoen nodig voor ...") would otherwise pass for facts.

@@ -22,17 +22,16 @@ _CONTINUATION = re.compile(
     r"stel dat|en wat|en hoe|en wie|en waar|en wanneer|en mag|en kan|en moet)\b[\s,:]*",
     re.IGNORECASE,
 )
-_REFERRING = re.compile(
-    r"\b(dat|die|dit|deze|daar|daarvoor|daarna|daarbij|daarmee|daarover|daaraan|daarvan|ervan|erover|ervoor|"
-    r"eraan|erbij|zo'n|zoiets|zulke|hij|zij|ze|hem|haar|hun|dan|diegene|hetzelfde|datzelfde)\b",
-    re.IGNORECASE,
+# Words that point back on their own, and those that mostly stand before a noun or a time ("Geeft deze
+# assistent ook juridisch advies?" names its subject; "die" and "deze" point back only at the end or before an
+# adverb: "wat kost die dan?").
+_POINTERS = (
+    r"dat|dit|daar|daarvoor|daarna|daarbij|daarmee|daarover|daaraan|daarvan|ervan|erover|ervoor|eraan|erbij|"
+    r"zoiets|hij|zij|ze|hem|haar|hun|diegene|hetzelfde|datzelfde"
 )
-# The words that point back on their own; "deze", "die", "zo'n" and "dan" mostly stand before a noun or a
-# time ("Geeft deze assistent ook juridisch advies?" names its subject).
+_REFERRING = re.compile(rf"\b({_POINTERS}|die|deze|zo'n|zulke|dan)\b", re.IGNORECASE)
 _POINTS_ALONE = re.compile(
-    r"\b(dat|dit|daar|daarvoor|daarna|daarbij|daarmee|daarover|daaraan|daarvan|ervan|erover|ervoor|eraan|erbij|"
-    r"zoiets|hij|zij|ze|hem|haar|hun|diegene|hetzelfde|datzelfde)\b"
-    r"|\b(die|deze)\b(?=\s*(?:[?.!,]|$)|\s+(?:dan|ook|nog|wel|niet|eigenlijk|precies)\b)",  # "wat kost die dan?"
+    rf"\b({_POINTERS})\b|\b(die|deze)\b(?=\s*(?:[?.!,]|$)|\s+(?:dan|ook|nog|wel|niet|eigenlijk|precies)\b)",
     re.IGNORECASE,
 )
 # "dit weekend", "deze week": a demonstrative that points at a time, not back into the conversation.

@@ -176,12 +176,14 @@ class AnswerPipeline:
         off_subject = typed_off_subject(question, asked, about, cited.text, cited.citations) if asked else []
         if off_subject:
             return self._refusal(question, retrieval, f"the {asked} quoted is not about {', '.join(off_subject)}")
-        # A follow-up of pointers only ("wat als ze dat niet doen?") has no word to share; the conversation's must do.
-        named = set(terms(question)) - _NOT_TOPICAL
-        if context is not None and asked is None and named and not shares_words(question, cited.text, cited.citations):
-            return self._refusal(question, retrieval, "the follow-up shares no word with what would be quoted")
-        if context is not None and not shares_words(context, cited.text, cited.citations, ignore=_NOT_TOPICAL):
-            return self._refusal(question, retrieval, "what would be quoted is not about the conversation's subject")
+        if context is not None:
+            # A follow-up of pointers only ("wat als ze dat niet doen?") has no word to share; the conversation's must.
+            named = set(terms(question)) - _NOT_TOPICAL
+            if asked is None and named and not shares_words(question, cited.text, cited.citations):
+                return self._refusal(question, retrieval, "the follow-up shares no word with what would be quoted")
+            if not shares_words(context, cited.text, cited.citations, ignore=_NOT_TOPICAL):
+                reason = "what would be quoted is not about the conversation's subject"
+                return self._refusal(question, retrieval, reason)
         if asked is AnswerType.DATE and long_past(question, cited.text, self._clock().year):
             return self._refusal(question, retrieval, "the dates quoted are past, the question asks what comes next")
         status = missing_predicate(question, cited.text)
