@@ -6,7 +6,9 @@ the question (weighted by how rare they are among the candidates) and the rank o
 little, and they are all there is for a passage without sentence vectors. The best sentence leads;
 at most `max_sentences - 1` more follow, each only if it scores close to the lead, brings a question
 word or a figure the answer does not have yet, and comes from the lead's document unless another
-document scores clearly better. Deterministic, no model calls: well under a millisecond per answer.
+document scores clearly better. A question asking what something is ("Wat regelt artikel 172a?") is led by
+the opening of the section whose heading asks just that. Deterministic, no model calls: well under a millisecond
+per answer.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ _LEXICAL_WEIGHT = 0.08  # a sentence sharing every question word gains this much
 _RANK_WEIGHT = 0.02  # the top passage's sentences gain this much over the fourth passage's
 _LEAD_BONUS = 0.01  # a section's opening sentence usually states its point
 _TYPE_BONUS = 0.04  # the sentence holds the kind of fact asked for (a figure, a duration, ...)
+_DEFINITION_BONUS = 0.04  # "Wat regelt artikel 172a?" is answered where a section asks that of its subject
 _CASE_PENALTY = 0.03  # a past case ("In Zeist vorderde de griffier in 2015 ...") does not say what to do
 _FOLLOW_MARGIN = 0.05  # an extra sentence scores at most this much below the lead
 _OTHER_DOC_MARGIN = 0.02  # ... and at most this much when it comes from another document
@@ -57,6 +60,18 @@ _ASKS_WHAT_TO_DO = re.compile(
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
+# "Wat is ...?", "wat houdt artikel 172a in?", "wat regelt artikel 174a?": the official asks what something is. The
+# embedder favours any short sentence that opens with the same words ("Artikel 172a is op 1 september 2010
+# ingevoerd ..."); the answer opens the section whose heading asks what that subject is or regulates.
+_WHAT_IT_IS = r"\bwat\s+(is|zijn|betekent|betekenen|regelt|regelen|zegt|houdt|houden|staat)\b"
+_ASKS_WHAT_IT_IS = re.compile(rf"^\s*{_WHAT_IT_IS}", re.IGNORECASE)
+_HEADING_ASKS_WHAT_IT_IS = re.compile(_WHAT_IT_IS, re.IGNORECASE)
+_ARTICLE = re.compile(r"\b(?:artikel|art\.)\s*(\d+[a-z]?)\b(?:,?\s*lid\s*(\d+)\b)?", re.IGNORECASE)
+_NO_SUBJECT = frozenset(
+    terms("is zijn betekent betekenen regelt regelen zegt houdt houden in staat er precies eigenlijk nou artikel lid")
+    + terms("gemeentewet gemw wom sr wetboek strafrecht")  # "artikel 175 Gemeentewet" is "artikel 175"
+)
+
 # When a past case happened ("in 2015", "in oktober 2019", "op 26 januari 2021"); "sinds 1 januari 2024" dates a rule.
 _HAPPENED_IN = re.compile(rf"\b(in|op\s+\d{{1,2}})\s+(?:(?:{MONTHS})\s+)?(19|20)\d\d\b", re.IGNORECASE)
 _TRAILING_NOTE = re.compile(r"\s*\([^()]*\)\s*$")  # "(EenVandaag, maart 2025)" after a title line
@@ -113,6 +128,7 @@ class ExtractiveAnswerer:
         sources = bool(_ASKS_FOR_SOURCES.search(question))
         status = status_asked(question)
         what_to_do = bool(_ASKS_WHAT_TO_DO.search(question)) and not _YEAR.search(question)
+        defined = _subject(question) if _ASKS_WHAT_IT_IS.match(question) else None
         raw = [
             _Candidate(no, pos, unit, _unit_terms(unit, passage, pos), str(passage.doc.doc_id))
             for no, passage in enumerate(passages, start=1)
@@ -149,9 +165,13 @@ class ExtractiveAnswerer:
             chunk_id = passages[c.passage_no - 1].chunk.chunk_id
             return tuple(by_part.get(chunk_id, {}).get(c.position, 0.0) for by_part in part_similarity)
 
+        def defines(c: _Candidate) -> bool:
+            return defined is not None and c.position == 0 and _defines(passages[c.passage_no - 1], *defined)
+
+        # The definition decides which sentence leads; companions are still measured against the lead's own score.
         candidates = sorted(
             (replace(c, score=score(c), parts=parts(c)) for c in raw),
-            key=lambda c: (-c.score, c.passage_no, c.position),
+            key=lambda c: (-c.score - (_DEFINITION_BONUS if defines(c) else 0.0), c.passage_no, c.position),
         )
         chosen = self._choose(candidates, wanted, question, meaning(candidates[0]), status)
         open_question = bool(OPEN_QUESTION.match(question))
@@ -242,6 +262,31 @@ def _rarity(candidates: Sequence[_Candidate]) -> dict[str, float]:
     """Inverse frequency of each word among the candidate sentences: rare words say more about a match."""
     frequency = Counter(t for c in candidates for t in c.terms)
     return {t: math.log(1 + len(candidates) / f) for t, f in frequency.items()}
+
+
+def _subject(question: str) -> tuple[set[str], set[tuple[str, str]]] | None:
+    """What a "wat is ...?" question asks about: its words and the articles it names ("172", "lid 3"); None if
+    it names nothing."""
+    words, articles = set(terms(question)) - _NO_SUBJECT, _articles(question)
+    return (words, articles) if words or articles else None
+
+
+def _defines(passage: Passage, words: set[str], articles: set[tuple[str, str]]) -> bool:
+    """The passage's section asks what the subject is or regulates ("Wat is artikel 172a van de Gemeentewet?"),
+    and names the articles asked about and no others ("artikel 154a en artikel 176a" is not "artikel 154a")."""
+    heading = (passage.chunk.section or "").rsplit(" > ", 1)[-1]
+    if not _HEADING_ASKS_WHAT_IT_IS.search(heading) or not words <= set(terms(heading)):
+        return False
+    named = _articles(heading)
+    if not articles:
+        return True
+    return {a for a, _ in named} == {a for a, _ in articles} and all(
+        any(a == n and lid in ("", m) for n, m in named) for a, lid in articles
+    )
+
+
+def _articles(text: str) -> set[tuple[str, str]]:
+    return {(number.lower(), lid) for number, lid in _ARTICLE.findall(text)}
 
 
 def _lists_sources(passage: Passage) -> bool:

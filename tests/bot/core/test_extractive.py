@@ -231,3 +231,55 @@ def test_asked_what_to_do_a_rule_leads_over_an_account_of_a_past_case() -> None:
     told = one_passage_draft("Wat deed de griffier van Zeist toen de tribune de orde verstoorde?", text, meanings, 1)
     assert asked.text.startswith("De voorzitter mag toehoorders")
     assert told.text.startswith("In Zeist vorderde de griffier")
+
+
+def test_asked_what_an_article_regulates_the_section_that_asks_it_leads() -> None:
+    defined = make_passage(
+        "172a",
+        "Artikel 172a geeft de burgemeester de bevoegdheid om een gebiedsverbod op te leggen aan wie de orde "
+        "herhaaldelijk verstoort.",
+        section="Gebiedsverbod > Wat is artikel 172a van de Gemeentewet?",
+    )
+    compared = make_passage(
+        "172a",
+        "Artikel 172a is het zwaardere instrument, en de APV mag de grenzen ervan niet oprekken.",
+        section="Gebiedsverbod > Hoe verhoudt artikel 172a zich tot de APV?",
+    )
+    both = make_passage(
+        "154a",
+        "Artikel 154a is bedoeld voor voorzienbare situaties die de raad in de APV heeft geregeld.",
+        section="Ophouding > Wat is het verschil tussen artikel 154a en artikel 176a?",
+    )
+    own = make_passage(
+        "154a",
+        "De burgemeester mag op grond van artikel 154a een groep die de APV overtreedt ophouden.",
+        section="Ophouding > Wat regelt artikel 154a?",
+    )
+    answerer = ExtractiveAnswerer(max_sentences=1)
+    # The embedder's preference: a short sentence that opens with the question's own words.
+    meaning = {p.chunk.chunk_id: {0: m} for p, m in ((compared, 0.92), (defined, 0.89), (both, 0.92), (own, 0.89))}
+    asked = answerer.draft("wat houdt artikel 172a in?", [compared, defined], meaning)
+    assert asked.text.startswith("Artikel 172a geeft de burgemeester")
+    assert answerer.draft("Hoe verhoudt artikel 172a zich tot de APV?", [compared, defined], meaning).text.startswith(
+        "Artikel 172a is het zwaardere"
+    )
+    # A heading that names another article as well does not define this one.
+    assert answerer.draft("wat regelt artikel 154a", [both, own], meaning).text.startswith("De burgemeester mag")
+    assert answerer.draft("wat regelt artikel 176a", [both, own], meaning).text.startswith("Artikel 154a is bedoeld")
+
+
+def test_asked_about_one_paragraph_of_an_article_the_other_paragraph_does_not_define_it() -> None:
+    second = make_passage(
+        "172",
+        "De burgemeester mag overtredingen van openbare-ordevoorschriften beletten.",
+        section="Wat regelt artikel 172 lid 2?",
+    )
+    third = make_passage(
+        "172",
+        "De burgemeester mag bevelen geven bij ernstige vrees voor wanordelijkheden.",
+        section="Wat regelt artikel 172 lid 3?",
+    )
+    meaning = {second.chunk.chunk_id: {0: 0.9}, third.chunk.chunk_id: {0: 0.88}}
+    answerer = ExtractiveAnswerer(max_sentences=1)
+    assert "bevelen geven" in answerer.draft("wat houdt artikel 172 lid 3 in?", [second, third], meaning).text
+    assert "beletten" in answerer.draft("wat houdt artikel 172 lid 2 in?", [second, third], meaning).text
