@@ -53,9 +53,10 @@ _ANNOUNCES = re.compile(
 )
 # "Ja, ..." answers a yes/no question; quoted after "Wat kan ...?" or "Hoe ...?" the word only jars.
 _ANSWER_WORD = re.compile(r"^(?:ja|nee)\s*[,:]\s*(?=\w)", re.IGNORECASE)
-# "Wat kan ik doen ...?", "Hoe ga je om met ...?", "... wat nu?": the official asks what to do, not what happened.
+# "Wat kan ik doen ...?", "wat moet ik communiceren?", "Hoe ga je om met ...?", "... wat nu?": the official asks what
+# to do, not what happened.
 _ASKS_WHAT_TO_DO = re.compile(
-    r"\b(wat\s+(kan|kun|kunt|kunnen|moet|moeten|mag|mogen)\b.*\bdoen|wat\s+doe\s+(ik|je|we|jij)|hoe\s+ga\s+(ik|je|we|jij)\s+om|"
+    r"\b(wat\s+(kan|kun|kunt|kunnen|moet|moeten|mag|mogen)\b.*\b(doen|regelen|communiceren|zeggen)|wat\s+doe\s+(ik|je|we|jij)|hoe\s+ga\s+(ik|je|we|jij)\s+om|"
     r"hoe\s+(pak|pakken|reageer|reageren|handel|handelen)\b|wat\s+nu\b)",
     re.IGNORECASE,
 )

@@ -229,7 +229,9 @@ def test_asked_what_to_do_a_rule_leads_over_an_account_of_a_past_case() -> None:
     meanings = [0.85, 0.84]
     asked = one_passage_draft("Wat kan ik doen als de tribune de vergadering verstoort?", text, meanings, 1)
     told = one_passage_draft("Wat deed de griffier van Zeist toen de tribune de orde verstoorde?", text, meanings, 1)
+    arranged = one_passage_draft("Wat moet ik regelen als de tribune de vergadering verstoort?", text, meanings, 1)
     assert asked.text.startswith("De voorzitter mag toehoorders")
+    assert arranged.text.startswith("De voorzitter mag toehoorders")
     assert told.text.startswith("In Zeist vorderde de griffier")
 
 
