@@ -253,9 +253,8 @@ def _part_types(question: str) -> list[AnswerType]:
 def _unit_terms(unit: str, passage: Passage, position: int) -> frozenset[str]:
     """A sentence's words; a section's opening sentence answers its heading, so it inherits the heading's words."""
     own = frozenset(terms(unit))
-    section = passage.chunk.section
-    if position == 0 and section:
-        return own | frozenset(terms(section.rsplit(" > ", 1)[-1]))
+    if position == 0 and passage.chunk.section:
+        return own | frozenset(terms(_heading(passage)))
     return own
 
 
@@ -275,12 +274,12 @@ def _subject(question: str) -> tuple[set[str], set[tuple[str, str]]] | None:
 def _defines(passage: Passage, words: set[str], articles: set[tuple[str, str]]) -> bool:
     """The passage's section asks what the subject is or regulates ("Wat is artikel 172a van de Gemeentewet?"),
     and names the articles asked about and no others ("artikel 154a en artikel 176a" is not "artikel 154a")."""
-    heading = (passage.chunk.section or "").rsplit(" > ", 1)[-1]
+    heading = _heading(passage)
     if not _HEADING_ASKS_WHAT_IT_IS.search(heading) or not words <= set(terms(heading)):
         return False
-    named = _articles(heading)
     if not articles:
         return True
+    named = _articles(heading)
     return {a for a, _ in named} == {a for a, _ in articles} and all(
         any(a == n and lid in ("", m) for n, m in named) for a, lid in articles
     )
@@ -291,8 +290,12 @@ def _articles(text: str) -> set[tuple[str, str]]:
 
 
 def _lists_sources(passage: Passage) -> bool:
-    section = passage.chunk.section or ""
-    return bool(_SOURCES_SECTION.search(section.rsplit(" > ", 1)[-1]))
+    return bool(_SOURCES_SECTION.search(_heading(passage)))
+
+
+def _heading(passage: Passage) -> str:
+    """The passage's own heading: the last step of its section path ("Noodbevel > Wat is een noodbevel?")."""
+    return (passage.chunk.section or "").rsplit(" > ", 1)[-1]
 
 
 def _is_title(unit: str, passage: Passage) -> bool:
