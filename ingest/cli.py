@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.core.models import Access, Kind
@@ -42,6 +43,19 @@ def register(sub: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(handler=run)
 
+    seed = sub.add_parser(
+        "seed-vectors",
+        help="write a folder's vector file, so a first ingest of it embeds little",
+        description=(
+            "Embed every text an ingest of FOLDER embeds (with the configured embedder and chunking) and write "
+            "the vectors to FOLDER/.vectors/<embedder>.npz. An ingest of the folder then embeds only texts the "
+            "file lacks. Texts the existing file already holds are not embedded again, so after a small edit this "
+            "is quick. Run it after editing a shipped corpus such as knowledge/."
+        ),
+    )
+    seed.add_argument("folder", type=Path, metavar="FOLDER", help="the folder to write the vector file for")
+    seed.set_defaults(handler=run_seed_vectors)
+
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services import open_services, save_lexical
@@ -68,3 +82,31 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"FAILED {source}: {error}", file=sys.stderr)
         print(f"{report.summary()} in {time.monotonic() - started:.1f} s")
     return 1 if report.failed else 0
+
+
+async def run_seed_vectors(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    return await asyncio.to_thread(_seed_vectors, args.folder, settings)
+
+
+def _seed_vectors(folder: Path, settings: Settings) -> int:
+    from bot.adapters.embeddings import build_embeddings
+    from bot.errors import ConfigError
+    from ingest.pipeline import folder_texts
+    from ingest.seed_vectors import SeededEmbedder, load_seeds, save_seeds
+
+    if not folder.is_dir():
+        raise ConfigError(f"{folder} is not a folder")
+    started = time.monotonic()
+    texts, failed = folder_texts(folder, settings.ingest)
+    for source, error in failed:
+        print(f"FAILED {source}: {error}", file=sys.stderr)
+    embedder = build_embeddings(settings.embedding)
+    seeded = SeededEmbedder(embedder, load_seeds(folder, embedder.name))
+    path = save_seeds(folder, embedder.name, texts, seeded.embed_documents(texts))
+    print(
+        f"{path}: {len(set(texts))} texts, {seeded.reused} from the previous file, {seeded.embedded} embedded, "
+        f"in {time.monotonic() - started:.1f} s"
+    )
+    return 1 if failed else 0

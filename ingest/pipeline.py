@@ -33,8 +33,9 @@ from bot.errors import IngestError
 from ingest.chunking import Chunker
 from ingest.document import ParsedDocument
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadOptions, LoadResult, load_file, load_url
+from ingest.seed_vectors import Embedder, SeededEmbedder, Seeds, load_seeds
 
-__all__ = ["IngestReport", "Ingestor", "texts_to_embed"]
+__all__ = ["IngestReport", "Ingestor", "folder_texts", "texts_to_embed"]
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +59,6 @@ class _Store(Protocol):
     ) -> None: ...
     def delete_document(self, doc_id: DocId) -> int: ...
     def bump_generation(self) -> None: ...
-
-
-class _Embedder(Protocol):
-    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
 
 
 class _Log(Protocol):
@@ -111,6 +108,7 @@ class _Plan:
     sources: list[_Source] = field(default_factory=list)
     prune_prefixes: list[str] = field(default_factory=list)  # folder names, as "<name>/"
     prune_exact: list[str] = field(default_factory=list)  # directly named JSONL files
+    folders: list[Path] = field(default_factory=list)
     missing: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -125,6 +123,7 @@ def _plan(targets: Sequence[str]) -> _Plan:
             root = path.resolve()
             name = root.name or "root"
             plan.prune_prefixes.append(f"{name}/")
+            plan.folders.append(root)
             for file in sorted(root.rglob("*")):
                 rel = file.relative_to(root)
                 if not file.is_file() or any(part.startswith(".") for part in rel.parts):
@@ -144,6 +143,24 @@ def _plan(targets: Sequence[str]) -> _Plan:
         else:
             plan.missing.append((target, "no such file, folder or URL"))
     return plan
+
+
+def folder_texts(folder: Path, settings: IngestSettings) -> tuple[list[str], list[tuple[str, str]]]:
+    """Every text an ingest of `folder` embeds (`texts_to_embed` of each document's chunks, in order), and the
+    files that could not be read, with the reason."""
+    chunker = Chunker(settings.chunk_size, settings.chunk_overlap)
+    texts: list[str] = []
+    failed: list[tuple[str, str]] = []
+    for source in _plan([str(folder)]).sources:
+        try:
+            result = load_file(Path(source.location), source.doc_id, source.source, LoadOptions())
+        except IngestError as exc:
+            failed.append((exc.source, exc.reason))
+            continue
+        failed.extend((error.source, error.reason) for error in result.errors)
+        chunk_texts, sentences = texts_to_embed([c for doc in result.documents for c in chunker.chunks(doc)])
+        texts += chunk_texts + [text for per_chunk in sentences for text in per_chunk]
+    return texts, failed
 
 
 class _Progress:
@@ -177,7 +194,7 @@ class Ingestor:
     def __init__(
         self,
         store: _Store,
-        embedder: _Embedder,
+        embedder: Embedder,
         ingest_log: _Log,
         settings: IngestSettings,
         clock: Clock = utc,
@@ -198,6 +215,7 @@ class Ingestor:
         run_id = uuid.uuid4().hex
         plan = _plan(targets)
         report = IngestReport(failed=list(plan.missing))
+        embedder = await asyncio.to_thread(self._seeded, plan.folders)
         # the whole document list only where pruning needs it; the unchanged check reads just the documents read
         prunes = prune and bool(plan.prune_prefixes or plan.prune_exact)
         existing = await asyncio.to_thread(self._store.documents) if prunes else {}
@@ -215,7 +233,7 @@ class Ingestor:
             nonlocal writing
             batch = list(pending)
             pending.clear()
-            embedded = await self._embed(batch, report)
+            embedded = await self._embed(embedder, batch, report)
             if writing is not None:
                 await writing
             if embedded is not None:
@@ -255,6 +273,8 @@ class Ingestor:
             if writing is not None:
                 await writing
         shown.close()
+        if isinstance(embedder, SeededEmbedder):
+            log.info("%d texts took their vector from a vector file, %d embedded", embedder.reused, embedder.embedded)
 
         if prunes:
             for doc_id, listed in existing.items():
@@ -277,13 +297,20 @@ class Ingestor:
             await asyncio.to_thread(self._index_lexical)
         return report
 
+    def _seeded(self, folders: Sequence[Path]) -> Embedder:
+        """The embedder, drawing on the vector files of the ingested folders if they ship any (`seed_vectors`)."""
+        seeds: Seeds = {}
+        for folder in folders:
+            seeds.update(load_seeds(folder, self._embedder.name))
+        return SeededEmbedder(self._embedder, seeds) if seeds else self._embedder
+
     async def _load(self, source: _Source, session: aiohttp.ClientSession, options: LoadOptions) -> LoadResult:
         if source.is_url:
             return await load_url(source.location, session, self._settings, options)
         return await asyncio.to_thread(load_file, Path(source.location), source.doc_id, source.source, options)
 
     async def _embed(
-        self, pending: list[tuple[ParsedDocument, list[Chunk], bool]], report: IngestReport
+        self, embedder: Embedder, pending: list[tuple[ParsedDocument, list[Chunk], bool]], report: IngestReport
     ) -> tuple[list[list[float]], list[list[list[float]]]] | None:
         """Embed the pending documents' chunks and their sentences in one batch: chunk vectors and, per chunk,
         its sentence vectors; None (the documents counted as failed) if the embedder fails."""
@@ -292,7 +319,7 @@ class Ingestor:
             return None
         texts = chunk_texts + [text for per_chunk in sentences for text in per_chunk]
         try:
-            vectors = await asyncio.to_thread(self._embedder.embed_documents, texts)
+            vectors = await asyncio.to_thread(embedder.embed_documents, texts)
         except Exception as exc:  # boundary: one failed batch must not end the run
             log.exception("embedding failed for %d documents", len(pending))
             for doc, _, _ in pending:
