@@ -89,3 +89,22 @@ def test_top_level_help_lists_every_command(capsys: pytest.CaptureFixture[str]) 
     out = capsys.readouterr().out
     for command in ("ingest", "ask", "chat", "eval", "serve", "teams-package", "digest", "escalations"):
         assert f"    {command}" in out
+
+
+@pytest.mark.integration
+def test_output_into_a_reader_that_stopped_ends_quietly(tmp_path: Path) -> None:
+    """`onrust ingest --json | head -0`: the pipe is closed before the report is written; exit 141, no traceback."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.md").write_text("# A\n\nHet OMO geeft advies op maat aan gemeenten.\n", "utf-8")
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "-q", "--data-dir", str(tmp_path / "data"), "ingest", str(tmp_path / "docs")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parents[2],
+        env={"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"},
+    )
+    assert child.stdout is not None
+    child.stdout.close()  # the reader is gone before the command has written anything
+    _, errors = child.communicate(timeout=120)
+    assert child.returncode == 141
+    assert b"Traceback" not in errors and b"BrokenPipe" not in errors
